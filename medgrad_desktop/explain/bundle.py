@@ -1,0 +1,115 @@
+"""``ModelBundle``: a loaded CLIP model with its tokenizer and preprocessing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from medgrad_desktop.errors import PromptSetError
+from medgrad_desktop.explain.images import as_rgb_array
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+CONTEXT_LENGTH = 77
+
+ImageInput = np.ndarray | Image.Image
+
+
+@dataclass
+class ModelBundle:
+    """A CLIP model ready for inference: ``model`` (a transformers ``CLIPModel`` in eval mode),
+    its ``tokenizer``, the input side ``image_size``, normalisation, ``device`` and ``dtype``,
+    and ``model_id`` (a short content hash of the weights)."""
+
+    model: Any
+    tokenizer: Any
+    device: torch.device
+    dtype: torch.dtype
+    model_id: str
+    image_size: int
+    image_mean: tuple[float, float, float] = CLIP_MEAN
+    image_std: tuple[float, float, float] = CLIP_STD
+    source: str = ""
+    name: str = ""
+    _text_cache: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict, repr=False)
+
+    @property
+    def patch_size(self) -> int:
+        return int(self.model.config.vision_config.patch_size)
+
+    @property
+    def grid_side(self) -> int:
+        return self.image_size // self.patch_size
+
+    @property
+    def logit_scale(self) -> float:
+        return float(self.model.logit_scale.detach().exp().item())
+
+    def resize_for_model(self, image: ImageInput) -> np.ndarray:
+        """The whole image, RGB, resized (not cropped) to S×S with bicubic interpolation."""
+        rgb = as_rgb_array(image)
+        pil = Image.fromarray(rgb).resize(
+            (self.image_size, self.image_size), Image.Resampling.BICUBIC
+        )
+        return np.asarray(pil, dtype=np.uint8)
+
+    def preprocess(self, images: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
+        """PIL images or H×W×3 uint8 arrays → normalised float tensor (N, 3, S, S)."""
+        if isinstance(images, (np.ndarray, Image.Image)):
+            images = [images]
+        stack = np.stack([self.resize_for_model(image) for image in images])
+        tensor = torch.from_numpy(stack).permute(0, 3, 1, 2).float().div_(255.0)
+        mean = torch.tensor(self.image_mean).view(1, 3, 1, 1)
+        std = torch.tensor(self.image_std).view(1, 3, 1, 1)
+        return ((tensor - mean) / std).to(self.device, self.dtype)
+
+    @torch.no_grad()
+    def encode_image(self, images: ImageInput | Sequence[ImageInput] | torch.Tensor) -> torch.Tensor:
+        """Image embeddings (N, D), float32, L2-normalised."""
+        pixels = images if isinstance(images, torch.Tensor) else self.preprocess(images)
+        vision = self.model.vision_model(pixel_values=pixels.to(self.device, self.dtype))
+        embeds = self.model.visual_projection(vision.pooler_output).float()
+        return torch.nn.functional.normalize(embeds, dim=-1)
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Token ids and attention mask, padded, truncated to 77 tokens with the end token kept."""
+        texts = [str(text) for text in texts]
+        if not texts:
+            raise PromptSetError("There are no prompts to compare the image with.")
+        if any(not text.strip() for text in texts):
+            raise PromptSetError("A prompt is empty; please type some text for every prompt.")
+        max_length = min(CONTEXT_LENGTH, int(self.model.config.text_config.max_position_embeddings))
+        tokens = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        return {
+            "input_ids": tokens["input_ids"].to(self.device),
+            "attention_mask": tokens["attention_mask"].to(self.device),
+        }
+
+    @torch.no_grad()
+    def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
+        """Text embeddings (K, D), float32, L2-normalised; cached per prompt list."""
+        key = tuple(str(text) for text in texts)
+        cached = self._text_cache.get(key)
+        if cached is not None:
+            return cached
+        tokens = self.tokenize(key)
+        text = self.model.text_model(**tokens)
+        embeds = self.model.text_projection(text.pooler_output).float()
+        result = torch.nn.functional.normalize(embeds, dim=-1)
+        if len(self._text_cache) > 64:
+            self._text_cache.clear()
+        self._text_cache[key] = result
+        return result
+
+    def describe(self) -> str:
+        """Short human-readable description: name, id and device."""
+        label = self.name or Path(self.source).name or "model"
+        return f"{label} {self.model_id[:6]} on {self.device.type.upper()}"

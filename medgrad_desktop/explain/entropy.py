@@ -1,0 +1,67 @@
+"""Local image entropy: the MedGrad-ECLIP weighting of Grad-ECLIP evidence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from skimage.color import rgb2gray
+from skimage.filters.rank import entropy as rank_entropy
+from skimage.morphology import disk
+from skimage.transform import resize
+
+ENTROPY_WORK_SIDE = 320
+"""Longest side (pixels) at which the entropy weight is computed before resizing to the image."""
+
+
+def grey_levels(image: np.ndarray) -> np.ndarray:
+    """8-bit grey levels of an RGB uint8 image (skimage luminance weights, rounded)."""
+    if image.ndim == 2:
+        return image.astype(np.uint8, copy=False)
+    return np.round(rgb2gray(image[:, :, :3]) * 255.0).astype(np.uint8)
+
+
+def local_entropy(image: np.ndarray, radius: int) -> np.ndarray:
+    """Shannon entropy (bits) of 8-bit grey levels in a disk of ``radius`` pixels around each
+    pixel, with ``skimage.filters.rank.entropy`` semantics. Returns float32 (H, W)."""
+    if radius < 1:
+        raise ValueError("The entropy radius must be at least 1 pixel.")
+    return rank_entropy(grey_levels(image), disk(int(radius))).astype(np.float32)
+
+
+def radius_at_resolution(radius_model_px: float, image_hw: tuple[int, int], model_side: int,
+                         work_hw: tuple[int, int]) -> int:
+    """Scale a radius given in model-input pixels (S×S) to pixels of a ``work_hw`` image
+    that shows the same field of view as ``image_hw`` (geometric-mean scale, at least 1)."""
+    del image_hw  # the model input and the work image both span the whole image
+    scale = math.sqrt(work_hw[0] * work_hw[1]) / model_side
+    return max(1, round(radius_model_px * scale))
+
+
+def work_shape(image_hw: tuple[int, int], max_side: int = ENTROPY_WORK_SIDE) -> tuple[int, int]:
+    """The (h, w) at which entropy is computed: the image's, shrunk to ``max_side`` if larger."""
+    height, width = image_hw
+    factor = min(1.0, max_side / max(height, width))
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def entropy_weight(image: np.ndarray, radius_model_px: float, model_side: int,
+                   max_side: int = ENTROPY_WORK_SIDE) -> np.ndarray:
+    """MedGrad's pixel weight w_e: local entropy divided by its maximum, float32 (H, W) in [0, 1].
+
+    The radius is in model-input pixels and scaled to the resolution where entropy is computed
+    (the image, shrunk so its longer side is at most ``max_side``); the result is resized back.
+    """
+    height, width = image.shape[:2]
+    work_hw = work_shape((height, width), max_side)
+    grey = grey_levels(image)
+    if work_hw != (height, width):
+        grey = np.round(
+            resize(grey, work_hw, order=1, preserve_range=True, anti_aliasing=True)
+        ).astype(np.uint8)
+    radius = radius_at_resolution(radius_model_px, (height, width), model_side, work_hw)
+    weight = rank_entropy(grey, disk(radius)).astype(np.float32)
+    if work_hw != (height, width):
+        weight = resize(weight, (height, width), order=1, preserve_range=True).astype(np.float32)
+    peak = float(weight.max())
+    return weight / peak if peak > 0 else np.zeros_like(weight)

@@ -1,0 +1,211 @@
+"""``load_model``: open a CLIP model from a Hugging Face folder, an OpenAI-format state dict
+or the bundled demo, safely (``weights_only`` loading, never remote code)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import torch
+
+from medgrad_desktop.errors import ModelLoadError
+from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD, ModelBundle
+from medgrad_desktop.paths import resource_path
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors", ".ckpt")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json")
+
+
+def choose_device(device: str | torch.device | None = None) -> torch.device:
+    """The requested device, else CUDA if available, else MPS, else CPU."""
+    if device is not None and str(device) != "auto":
+        chosen = torch.device(device)
+        if chosen.type == "cuda" and not torch.cuda.is_available():
+            raise ModelLoadError("A graphics card (CUDA) was requested but none is available.")
+        return chosen
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def weights_hash(paths: list[Path]) -> str:
+    """Short content hash of weight files (the ``model_id``)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(paths):
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+def demo_model_dir() -> Path:
+    """The bundled demo model folder."""
+    return resource_path("demo", "model")
+
+
+def _read_preprocessing(folder: Path) -> tuple[tuple, tuple]:
+    config_path = folder / "preprocessor_config.json"
+    if not config_path.is_file():
+        return CLIP_MEAN, CLIP_STD
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        return tuple(config.get("image_mean", CLIP_MEAN)), tuple(config.get("image_std", CLIP_STD))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(
+            "The model's preprocessing settings file is damaged.", f"{config_path}: {exc}"
+        ) from exc
+
+
+def _load_tokenizer(folder: Path | None, vocab_size: int):
+    from transformers import CLIPTokenizerFast
+
+    if folder is not None and any((folder / name).is_file() for name in TOKENIZER_FILES):
+        try:
+            return CLIPTokenizerFast.from_pretrained(str(folder))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError("The model's tokenizer files are damaged.", repr(exc)) from exc
+    from medgrad_desktop.explain.tokenizer import load_openai_tokenizer
+
+    tokenizer = load_openai_tokenizer()
+    if len(tokenizer) != vocab_size:
+        raise ModelLoadError(
+            "The model has no tokenizer files and does not use the standard CLIP vocabulary.",
+            f"vocab_size {vocab_size} vs OpenAI tokenizer {len(tokenizer)}",
+        )
+    return tokenizer
+
+
+def _load_hf_folder(folder: Path):
+    from transformers import CLIPConfig, CLIPModel
+
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelLoadError(
+            f"The folder {folder.name} does not contain a CLIP model (config.json is missing).",
+            str(folder),
+        )
+    try:
+        config = CLIPConfig.from_pretrained(str(folder))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(
+            f"The model settings in {folder.name} are not those of a CLIP model.", repr(exc)
+        ) from exc
+    if getattr(config, "model_type", "") != "clip":
+        raise ModelLoadError(
+            f"The folder {folder.name} holds a '{config.model_type}' model, not a CLIP model."
+        )
+    safetensors = sorted(folder.glob("model*.safetensors"))
+    pickled = sorted(folder.glob("pytorch_model*.bin"))
+    try:
+        if safetensors:
+            model = CLIPModel.from_pretrained(
+                str(folder), use_safetensors=True, trust_remote_code=False
+            )
+            weight_files = safetensors
+        elif pickled:
+            from medgrad_desktop.explain.openai_format import read_checkpoint_file
+
+            model = CLIPModel(config)
+            state = {}
+            for path in pickled:
+                state.update(read_checkpoint_file(path))
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing = [key for key in missing if not key.endswith("position_ids")]
+            if missing or unexpected:
+                raise ModelLoadError(
+                    f"The weights in {folder.name} do not match its CLIP settings.",
+                    f"missing {missing[:5]}, unexpected {unexpected[:5]}",
+                )
+            weight_files = pickled
+        else:
+            raise ModelLoadError(
+                f"The folder {folder.name} has model settings but no weights file.", str(folder)
+            )
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelLoadError(
+            f"The model weights in {folder.name} are damaged or incomplete.", repr(exc)
+        ) from exc
+    return model, weight_files, folder
+
+
+def _load_state_dict_file(path: Path):
+    from medgrad_desktop.explain.openai_format import (
+        convert_openai_state_dict,
+        read_checkpoint_file,
+    )
+
+    return convert_openai_state_dict(read_checkpoint_file(path)), [path], None
+
+
+def load_model(source: str | Path = "demo", device: str | torch.device | None = None) -> ModelBundle:
+    """Open a CLIP model for explanation.
+
+    ``source``: ``"demo"``, a Hugging Face folder (as ``CLIPModel.save_pretrained`` writes) or an
+    OpenAI-format state dict file (``.pth``/``.pt``, as the MedGrad E-CLIP notebook saves).
+    Raises ``ModelLoadError`` with a plain message when the source cannot be used.
+    """
+    name = "demo model" if str(source) == "demo" else Path(str(source)).name
+    path = demo_model_dir() if str(source) == "demo" else Path(source).expanduser()
+    if not path.exists():
+        raise ModelLoadError(f"The model {name} could not be found.", str(path))
+    if path.is_dir():
+        model, weight_files, folder = _load_hf_folder(path)
+    elif path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        model, weight_files, folder = _load_state_dict_file(path)
+    else:
+        raise ModelLoadError(
+            f"{path.name} is not a model file; choose a model folder or a .pth checkpoint.",
+            str(path),
+        )
+    tokenizer = _load_tokenizer(folder, int(model.config.text_config.vocab_size))
+    mean, std = _read_preprocessing(folder) if folder is not None else (CLIP_MEAN, CLIP_STD)
+    target = choose_device(device)
+    model = model.float().to(target).eval()
+    bundle = ModelBundle(
+        model=model,
+        tokenizer=tokenizer,
+        device=target,
+        dtype=torch.float32,
+        model_id=weights_hash(weight_files),
+        image_size=int(model.config.vision_config.image_size),
+        image_mean=tuple(float(x) for x in mean),
+        image_std=tuple(float(x) for x in std),
+        source=str(path),
+        name=name,
+    )
+    log.info("Loaded %s from %s (%s)", name, path, bundle.model_id)
+    return bundle
+
+
+def save_model_folder(
+    model, tokenizer, folder: str | Path, image_mean=CLIP_MEAN, image_std=CLIP_STD,
+    max_shard_size: str = "15MB",
+) -> Path:
+    """Write a Hugging Face folder that ``load_model`` opens: config, safetensors weights,
+    tokenizer files and ``preprocessor_config.json``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(folder), safe_serialization=True, max_shard_size=max_shard_size)
+    tokenizer.save_pretrained(str(folder))
+    size = int(model.config.vision_config.image_size)
+    preprocessor = {
+        "image_processor_type": "CLIPImageProcessor",
+        "do_resize": True,
+        "size": {"height": size, "width": size},
+        "do_center_crop": False,
+        "resample": 3,
+        "do_normalize": True,
+        "image_mean": list(image_mean),
+        "image_std": list(image_std),
+    }
+    (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2))
+    return folder

@@ -1,0 +1,33 @@
+"""Logging setup: a rotating log file in the user data directory plus stderr."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+
+from medgrad_desktop.paths import user_subdir
+
+_configured = False
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Send log records to ``<user data>/logs/medgrad.log`` (rotated) and to stderr."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    root = logging.getLogger()
+    root.setLevel(level)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        file_handler = logging.handlers.RotatingFileHandler(
+            user_subdir("logs") / "medgrad.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+        file_handler.setFormatter(fmt)
+        root.addHandler(file_handler)
+    except OSError as exc:  # read-only home: keep going with stderr only
+        logging.getLogger(__name__).warning("Cannot write the log file: %s", exc)
+    stream = logging.StreamHandler()
+    stream.setFormatter(fmt)
+    stream.setLevel(logging.WARNING)
+    root.addHandler(stream)

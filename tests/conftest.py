@@ -1,0 +1,39 @@
+"""Test isolation: offscreen Qt, per-test user data and settings, few torch threads."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own user data directory and QSettings location."""
+    root = tmp_path_factory.mktemp("userdata")
+    monkeypatch.setenv("MEDGRAD_USER_DATA", str(root / "data"))
+    monkeypatch.setenv("MEDGRAD_SETTINGS_DIR", str(root / "settings"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
+    yield root
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip ``gpu`` tests when CUDA is not available."""
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    if has_cuda:
+        return
+    skip = pytest.mark.skip(reason="needs CUDA")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
