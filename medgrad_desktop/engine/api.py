@@ -1,0 +1,80 @@
+"""The engine's interface, shared by the engine (worker threads) and the Qt bridge.
+
+Everything here is Qt-free. Listener methods are called from worker threads; the Qt bridge
+re-emits them as queued signals so widgets are only touched on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.explain.attribution import METHODS, Evidence
+
+DISPLAY_MAX_SIDE = 1024
+"""Images are shown (and maps rendered) with their longer side at most this many pixels."""
+
+DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the status bar shows about the loaded model."""
+
+    model_id: str
+    name: str
+    device: str
+    image_size: int
+
+
+@dataclass(frozen=True)
+class ExplainRequest:
+    """Explain one image against the current prompts. ``priority`` 0 = the view (latest wins,
+    supersedes queued view requests), 1 = prefetch (runs only when no view request waits)."""
+
+    path: Path
+    prompts: tuple[str, ...]
+    methods: tuple[str, ...] = METHODS
+    priority: int = 0
+    request_id: int = 0
+
+
+@dataclass
+class LoadedImage:
+    """A decoded image ready to show: ``rgb`` (H, W, 3) uint8 at display size, and its hash."""
+
+    path: Path
+    rgb: np.ndarray
+    content_hash: str
+    original_size: tuple[int, int]  # (width, height) of the file
+
+
+@dataclass
+class MapsResult:
+    """Display maps (H, W) float32 in [0, 1] of one prompt, per method, at display size."""
+
+    path: Path
+    prompt_index: int
+    entropy_radius: int
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
+    positive: dict[str, bool] = field(default_factory=dict)
+
+
+class EngineListener(Protocol):
+    """Callbacks from the engine (called on worker threads)."""
+
+    def model_loaded(self, info: ModelInfo) -> None: ...
+
+    def image_loaded(self, request_id: int, image: LoadedImage) -> None: ...
+
+    def evidence_ready(self, request_id: int, path: Path, evidence: Evidence) -> None: ...
+
+    def maps_ready(self, request_id: int, result: MapsResult) -> None: ...
+
+    def failed(self, request_id: int, path: Path | None, error: MedGradError) -> None: ...
+
+    def queue_changed(self, pending: int) -> None: ...
