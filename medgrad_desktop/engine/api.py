@@ -29,15 +29,17 @@ class ModelInfo:
     name: str
     device: str
     image_size: int
+    logit_scale: float
 
 
 @dataclass(frozen=True)
 class ExplainRequest:
-    """Explain one image against the current prompts. ``priority`` 0 = the view (latest wins,
-    supersedes queued view requests), 1 = prefetch (runs only when no view request waits)."""
+    """Explain one image against prompts. Each prompt is an ensemble of one or more texts whose
+    embeddings are averaged (``ModelBundle.encode_prompts``). ``priority`` 0 = the view (latest
+    wins, supersedes queued view requests), 1 = prefetch (runs only when no view request waits)."""
 
     path: Path
-    prompts: tuple[str, ...]
+    prompts: tuple[tuple[str, ...], ...]
     methods: tuple[str, ...] = METHODS
     priority: int = 0
     request_id: int = 0

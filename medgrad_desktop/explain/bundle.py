@@ -109,6 +109,17 @@ class ModelBundle:
         self._text_cache[key] = result
         return result
 
+    def encode_prompts(self, prompts: Sequence[Sequence[str] | str]) -> torch.Tensor:
+        """Embeddings (K, D) of K prompts, each one text or an ensemble of synonyms whose
+        normalised embeddings are averaged and re-normalised."""
+        groups = [[p] if isinstance(p, str) else list(p) for p in prompts]
+        if not groups or any(not group for group in groups):
+            raise PromptSetError("There are no prompts to compare the image with.")
+        flat = self.encode_text([text for group in groups for text in group])
+        sizes = [len(group) for group in groups]
+        means = torch.stack([chunk.mean(0) for chunk in torch.split(flat, sizes)])
+        return torch.nn.functional.normalize(means, dim=-1)
+
     def describe(self) -> str:
         """Short human-readable description: name, id and device."""
         label = self.name or Path(self.source).name or "model"
