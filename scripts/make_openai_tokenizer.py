@@ -50,7 +50,8 @@ def bytes_to_unicode() -> dict[int, str]:
 
 def read_merges(bpe_path: Path, max_merges: int | None) -> list[tuple[str, str]]:
     """The merges OpenAI uses (the first 48894 after the version line), optionally fewer."""
-    lines = gzip.open(bpe_path).read().decode("utf-8").split("\n")
+    with gzip.open(bpe_path) as handle:
+        lines = handle.read().decode("utf-8").split("\n")
     count = OPENAI_MERGE_COUNT if max_merges is None else min(max_merges, OPENAI_MERGE_COUNT)
     merges = [tuple(line.split()) for line in lines[1 : count + 1]]
     if len(merges) != count or any(len(merge) != 2 for merge in merges):
@@ -102,7 +103,16 @@ def write_tokenizer_folder(bpe_path: Path, out_dir: Path, max_merges: int | None
 def download_bpe(work_dir: Path) -> Path:
     """Fetch the open_clip wheel (no dependencies) with pip and extract the merges file."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "open_clip_torch", "--no-deps", "-d", str(work_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "open_clip_torch",
+            "--no-deps",
+            "-d",
+            str(work_dir),
+        ],
         check=True,
     )
     wheel = next(work_dir.glob("open_clip_torch-*.whl"))

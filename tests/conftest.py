@@ -37,3 +37,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory(tmp_path_factory):
+    """``factory(image_size=64, patch_size=16, seed=0)`` → a cached tiny HF CLIP folder."""
+    from tests.tiny_models import make_tiny_clip_folder
+
+    made = {}
+
+    def factory(image_size: int = 64, patch_size: int = 16, seed: int = 0):
+        key = (image_size, patch_size, seed)
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"tiny_{image_size}_{patch_size}_{seed}") / "model"
+            made[key] = make_tiny_clip_folder(folder, seed=seed, image_size=image_size,
+                                              patch_size=patch_size)
+        return made[key]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_model_factory):
+    """A tiny random CLIP model (64 px input, patch 16) saved as a Hugging Face folder."""
+    return tiny_model_factory()

@@ -6,18 +6,29 @@ irregular outline carrying dermoscopic structures. Which structures are drawn de
 ``"melanoma. asymmetry in two axes; atypical pigment network; blue-whitish veil present;
 colours: dark brown, black, blue-grey, white."`` (clauses separated by ``"; "``).
 The masks say exactly where each structure was drawn, so they serve as ground truth for
-explanation-quality checks. Writing a dataset to disk lives in ``training.synthetic_io``.
+explanation-quality checks. ``write_dataset`` writes a folder readable by ``training.data``.
 """
 
 from __future__ import annotations
 
+import csv
+import logging
+import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
+from medgrad_desktop.errors import DataError
+from training.data import DESCRIPTIONS_NAME, MANIFEST_NAME, Sample
+from training.splits import assign_splits
 from training.synthetic_draw import pixel_grid, smooth_noise
 from training.synthetic_lesion import Lesion, draw_hairs, make_lesion, paint_lesion_colours
 from training.synthetic_structures import STRUCTURE_PAINTERS
+
+log = logging.getLogger(__name__)
 
 CLASSES: tuple[str, ...] = ("common nevus", "atypical nevus", "melanoma")
 
@@ -224,3 +235,93 @@ def _remove_occluded(masks: dict[str, np.ndarray]) -> None:
         veil = masks["blue_whitish_veil"] & ~masks["regression_structures"]
         if veil.any():
             masks["blue_whitish_veil"] = veil
+
+
+def _case_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+def _patients(n: int, seed: int) -> list[tuple[str, str]]:
+    """(label, group) per image: classes in turn; about a third of later patients have 2 images.
+
+    The first three patients of each class have one image, so any n ≥ 9 can be split.
+    """
+    rng = random.Random(seed)
+    entries: list[tuple[str, str]] = []
+    patient = 0
+    while len(entries) < n:
+        label = CLASSES[patient % len(CLASSES)]
+        images = 2 if patient >= 3 * len(CLASSES) and rng.random() < 0.3 else 1
+        entries += [(label, f"P{patient:05d}")] * min(images, n - len(entries))
+        patient += 1
+    return entries
+
+
+def write_dataset(
+    out_dir: str | Path,
+    n: int,
+    seed: int,
+    size: int = 224,
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    *,
+    progress: bool = False,
+) -> Path:
+    """Write ``n`` synthetic cases to ``out_dir`` and return it.
+
+    Layout: ``images/synth_00000.png``, ``masks/synth_00000_<structure>.png`` (0/255, one per
+    structure and ``lesion``), ``descriptions.csv`` (seed format: header ``description``, one
+    row per image in sorted file order) and ``manifest.csv`` (image, text, label, group, split,
+    masks — masks ``;``-joined, paths relative to ``out_dir``). Classes are balanced; groups
+    are patients, some with two images. Refuses an existing non-empty ``out_dir``. With fewer
+    than 9 images the split column is left empty (too few patients to stratify).
+    """
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DataError(f"The folder {out} already exists and is not empty; choose a new folder.")
+    if n < 1:
+        raise DataError("The number of synthetic images must be at least 1.")
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "masks").mkdir(exist_ok=True)
+    digits = max(5, len(str(n - 1)))
+    samples = []
+    for index, (label, group) in enumerate(
+        tqdm(_patients(n, seed), desc="synthetic images", disable=not progress)
+    ):
+        case = generate_case(_case_seed(seed, index), size, label=label)
+        stem = f"synth_{index:0{digits}d}"
+        image = out / "images" / f"{stem}.png"
+        Image.fromarray(case.image).save(image)
+        masks = {}
+        for name, mask in case.masks.items():
+            masks[name] = out / "masks" / f"{stem}_{name}.png"
+            Image.fromarray(mask.astype(np.uint8) * 255).save(masks[name])
+        samples.append(Sample(image, case.text, label, group, None, masks))
+    if n >= 3 * len(CLASSES):
+        samples = assign_splits(samples, split_fractions, seed)
+    else:
+        log.info("Only %d synthetic images: no train/val/test split assigned.", n)
+    _write_tables(out, samples)
+    return out
+
+
+def _write_tables(out: Path, samples: list[Sample]) -> None:
+    """descriptions.csv (seed format) and manifest.csv, rows in file-name order."""
+    with open(out / DESCRIPTIONS_NAME, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["description"])
+        writer.writerows([s.text] for s in samples)
+    with open(out / MANIFEST_NAME, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "text", "label", "group", "split", "masks"])
+        for s in samples:
+            masks = ";".join(p.relative_to(out).as_posix() for p in s.masks.values())
+            writer.writerow(
+                [
+                    s.image.relative_to(out).as_posix(),
+                    s.text,
+                    s.label,
+                    s.group,
+                    s.split or "",
+                    masks,
+                ]
+            )

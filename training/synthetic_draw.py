@@ -5,6 +5,8 @@ Everything works on float32 arrays in pixel coordinates; ``alpha`` maps are in [
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
@@ -38,7 +40,7 @@ def soft_edge(distance: np.ndarray, half_width: float, softness: float = 0.7) ->
 def polyline_distance(x: np.ndarray, y: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Distance of every pixel to a polyline given as an (N, 2) array of (x, y) points."""
     best = np.full(x.shape, np.inf, dtype=np.float32)
-    for (ax, ay), (bx, by) in zip(points[:-1], points[1:], strict=True):
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
         dx, dy = bx - ax, by - ay
         length2 = max(dx * dx + dy * dy, 1e-9)
         t = np.clip(((x - ax) * dx + (y - ay) * dy) / length2, 0.0, 1.0)
@@ -53,9 +55,7 @@ def bezier(p0, p1, p2, samples: int = 24) -> np.ndarray:
     return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
 
 
-def discs_alpha(
-    x: np.ndarray, y: np.ndarray, centres: np.ndarray, radii: np.ndarray
-) -> np.ndarray:
+def discs_alpha(x: np.ndarray, y: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Soft alpha of a set of discs (centres (N, 2), radii (N,))."""
     alpha = np.zeros(x.shape, dtype=np.float32)
     for (cx, cy), r in zip(centres, radii, strict=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -141,16 +142,18 @@ def render_maps(
 def explain(
     bundle: ModelBundle,
     image: ImageInput | str,
-    prompts: Sequence[str],
+    prompts: Sequence[str | Sequence[str]],
     methods: Sequence[str] = METHODS,
     entropy_radius: float = 5,
 ) -> ExplainResult:
-    """Explain ``image`` (array, PIL image or path) against ``prompts`` with the chosen methods."""
-    prompts = [str(p) for p in prompts]
-    rgb = load_image(image) if isinstance(image, str) else as_rgb_array(image)
-    evidence = compute_evidence(bundle, rgb, bundle.encode_text(prompts), methods)
+    """Explain ``image`` (array, PIL image or path) against ``prompts`` with the chosen methods.
+
+    A prompt is a text, or a sequence of synonyms whose embeddings are averaged.
+    """
+    rgb = load_image(image) if isinstance(image, (str, Path)) else as_rgb_array(image)
+    evidence = compute_evidence(bundle, rgb, bundle.encode_prompts(prompts), methods)
     return ExplainResult(
-        prompts=prompts,
+        prompts=[p if isinstance(p, str) else " / ".join(p) for p in prompts],
         similarity=evidence.similarity,
         probability=evidence.probability,
         patch_maps=evidence.patch_maps,

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 
 from medgrad_desktop.errors import ModelLoadError
 from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD, ModelBundle
@@ -84,6 +85,9 @@ def _load_tokenizer(folder: Path | None, vocab_size: int):
 
 def _load_hf_folder(folder: Path):
     from transformers import CLIPConfig, CLIPModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     config_path = folder / "config.json"
     if not config_path.is_file():
@@ -130,7 +134,7 @@ def _load_hf_folder(folder: Path):
             )
     except ModelLoadError:
         raise
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+    except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:
         raise ModelLoadError(
             f"The model weights in {folder.name} are damaged or incomplete.", repr(exc)
         ) from exc

@@ -24,14 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 from medgrad_desktop.errors import SessionError
-from medgrad_desktop.review.schema import (
-    DISPLAY_FIELDS,
-    METHODS,
-    MIGRATIONS,
-    SCORE_MAX,
-    SCORE_MIN,
-    latest_version,
-)
+from medgrad_desktop.review import schema
+from medgrad_desktop.review.schema import DISPLAY_FIELDS, METHODS, SCORE_MAX, SCORE_MIN
 from medgrad_desktop.review.sqlite_errors import session_error
 
 log = logging.getLogger(__name__)
@@ -219,7 +213,7 @@ class RatingStore:
 
     @classmethod
     def _migrate(cls, conn: sqlite3.Connection, path: Path, read_only: bool, study: str) -> None:
-        latest = latest_version()
+        latest = schema.latest_version()
         try:
             version = cls._stored_version(conn, path)
             if version > latest:
@@ -240,7 +234,7 @@ class RatingStore:
             try:
                 version = cls._stored_version(conn, path)  # another instance may have migrated
                 for target in range(version + 1, latest + 1):
-                    for statement in MIGRATIONS[target - 1]:
+                    for statement in schema.MIGRATIONS[target - 1]:
                         conn.execute(statement)
                     log.info("Session %s migrated to schema %d", path, target)
                 if version == 0:
@@ -357,7 +351,8 @@ class RatingStore:
             cursor = conn.execute(
                 "INSERT INTO audit (action, replaces, reader, case_id, prompt, method, score, "
                 "panel, flag_wrong_region, comment, opacity, colormap, entropy_radius, model_id, "
-                "seconds_spent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "seconds_spent, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     "edit" if previous else "add",
                     previous[0] if previous else None,

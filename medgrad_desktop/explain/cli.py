@@ -1,0 +1,95 @@
+"""``medgrad-desktop explain IMAGE... --model SRC --prompts FILE``: maps without the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from medgrad_desktop import RESEARCH_NOTICE
+from medgrad_desktop.errors import MedGradError
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    """Add the ``explain`` subcommand."""
+    parser = subparsers.add_parser(
+        "explain", help="write attribution maps of images to files (no window)"
+    )
+    parser.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
+    parser.add_argument("--prompts", type=Path, default=None,
+                        help="prompt set (.yaml) or text file, one prompt per line "
+                             "(default: the PH² prompt set)")
+    parser.add_argument("--radius", type=float, default=5, help="entropy window radius (px)")
+    parser.add_argument("--out", type=Path, default=Path("explanations"))
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    parser.add_argument("--colormap", default="inferno")
+    parser.add_argument("--opacity", type=float, default=0.55)
+    parser.set_defaults(handler=run)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    from medgrad_desktop.explain.images import is_image_file
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if is_image_file(p)))
+        else:
+            found.append(path)
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    """Explain every image; a bad image is reported and skipped (exit code 1 at the end)."""
+    from tqdm import tqdm
+
+    from medgrad_desktop.explain import explain, load_image, load_model
+    from medgrad_desktop.explain.export_panel import save_panel
+    from medgrad_desktop.explain.prompt_sets import bundled_prompt_sets, load_prompt_set
+
+    try:
+        prompt_file = args.prompts or bundled_prompt_sets()["PH² criteria"]
+        prompt_set = load_prompt_set(prompt_file)
+        bundle = load_model(args.model, device=args.device)
+    except MedGradError as exc:
+        log.error("%s (%s)", exc, exc.details)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    images = _expand(args.images)
+    for path in tqdm(images, desc="explaining", unit="image", disable=len(images) < 2):
+        try:
+            rgb = load_image(path)
+            result = explain(bundle, rgb, prompt_set.prompts(), entropy_radius=args.radius)
+            result.prompts = prompt_set.labels()
+        except MedGradError as exc:
+            failures += 1
+            log.error("%s: %s (%s)", path, exc, exc.details)
+            print(f"skipped {path}: {exc}", file=sys.stderr)
+            continue
+        stem = args.out / path.stem
+        for method, maps in result.maps.items():
+            np.save(f"{stem}_{method}.npy", maps)
+            np.save(f"{stem}_{method}_patch.npy", result.patch_maps[method])
+        summary = {
+            "image": str(path),
+            "model_id": bundle.model_id,
+            "prompt_set": prompt_set.name,
+            "prompts": prompt_set.labels(),
+            "similarity": result.similarity.tolist(),
+            "probability": result.probability.tolist(),
+            "entropy_radius": args.radius,
+            "notice": RESEARCH_NOTICE,
+        }
+        Path(f"{stem}.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        save_panel(rgb, result, Path(f"{stem}_panel.png"), title=f"{path.name} · {bundle.describe()}",
+                   opacity=args.opacity, colormap=args.colormap)
+    return 1 if failures else 0

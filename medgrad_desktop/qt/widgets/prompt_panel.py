@@ -1,0 +1,107 @@
+"""The prompt panel: prompt-set choice and editing, the zero-shot differential, the notice."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medgrad_desktop import RESEARCH_NOTICE
+from medgrad_desktop.errors import PromptSetError
+from medgrad_desktop.explain.prompt_sets import (
+    PromptSet,
+    bundled_prompt_sets,
+    load_prompt_set,
+    user_prompt_sets,
+)
+from medgrad_desktop.qt.widgets.probability_chart import ProbabilityChart
+
+log = logging.getLogger(__name__)
+
+USER_SUFFIX = " (edited)"
+
+
+class PromptPanel(QGroupBox):
+    """``promptSetChanged(PromptSet)`` on a new set, ``promptSelected(int)`` on a new prompt."""
+
+    promptSetChanged = Signal(object)
+    promptSelected = Signal(int)
+    editRequested = Signal()
+    loadFailed = Signal(str)  # plain message
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Prompt && prediction", parent)
+        self.set_combo = QComboBox()
+        self.set_combo.setToolTip("Prompt set (bundled sets and your edited copies)")
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Edit the prompt set and save a copy")
+        self.chart = ProbabilityChart()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.chart)
+        self.status = QLabel("Waiting for the model…")
+        self.status.setWordWrap(True)
+        self.notice = QLabel(RESEARCH_NOTICE)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b00020; font-weight: bold")
+
+        row = QHBoxLayout()
+        row.addWidget(self.set_combo, 1)
+        row.addWidget(self.edit_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.notice)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.status)
+
+        self.prompt_set: PromptSet | None = None
+        self.set_combo.currentIndexChanged.connect(self._on_set_chosen)
+        self.edit_button.clicked.connect(self.editRequested)
+        self.chart.promptSelected.connect(self.promptSelected)
+
+    def reload_sets(self, select: Path | None = None) -> None:
+        """List bundled and user prompt sets; choose ``select`` (a path) or keep the current."""
+        current = select or self.set_combo.currentData()
+        self.set_combo.blockSignals(True)
+        self.set_combo.clear()
+        for name, path in bundled_prompt_sets().items():
+            self.set_combo.addItem(name, path)
+        for name, path in user_prompt_sets().items():
+            self.set_combo.addItem(name + USER_SUFFIX, path)
+        self.set_combo.blockSignals(False)
+        position = self.set_combo.findData(current) if current is not None else -1
+        self.set_combo.setCurrentIndex(-1)
+        self.set_combo.setCurrentIndex(max(position, 0))
+
+    def selected_prompt(self) -> int:
+        return self.chart.selected()
+
+    def select_prompt(self, index: int) -> None:
+        self.chart.select(index)
+        self.promptSelected.emit(index)
+
+    def _on_set_chosen(self, position: int) -> None:
+        path = self.set_combo.itemData(position)
+        if path is None:
+            return
+        try:
+            prompt_set = load_prompt_set(path)
+        except PromptSetError as error:
+            log.error("Prompt set %s: %s (%s)", path, error.message, error.details)
+            self.loadFailed.emit(error.message)
+            return
+        self.prompt_set = prompt_set
+        self.chart.set_prompt_set(prompt_set, selected=0)
+        self.status.setText("Computing…")
+        self.promptSetChanged.emit(prompt_set)

@@ -1,0 +1,32 @@
+"""Safe file names derived from reader ids and study names (which may hold any character)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+from medgrad_desktop.paths import user_subdir
+
+SESSION_SUFFIX = ".mgsession"
+_MAX_STEM = 48
+
+
+def safe_filename(text: str) -> str:
+    """A portable file-name stem for ``text``: letters, digits, ``-`` and ``_`` plus a short hash.
+
+    The hash of the exact text keeps two different ids apart even when they look alike once
+    cleaned ("Dr. Lee" vs "Dr Lee"), and rules out reserved names such as ``CON`` on Windows.
+    """
+    normalized = unicodedata.normalize("NFKC", text)
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in normalized)
+    cleaned = re.sub(r"_+", "_", cleaned).strip("_-")[:_MAX_STEM] or "reader"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{cleaned}-{digest}"
+
+
+def default_session_path(study: str, reader: str) -> Path:
+    """Where a new session file for ``reader`` in ``study`` goes by default."""
+    name = f"{safe_filename(study)}--{safe_filename(reader)}{SESSION_SUFFIX}"
+    return user_subdir("sessions") / name
