@@ -16,6 +16,7 @@ from pathlib import Path
 
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.logs import setup_logging
+from training.commands import register_demo_check, register_evaluate, register_fit
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,12 @@ def register_synth(subparsers) -> None:
     parser.set_defaults(func=_run_synth)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [register_synth]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    register_synth,
+    register_fit,
+    register_evaluate,
+    register_demo_check,
+]
 """Register functions of the sub-commands, in the order they are listed in ``--help``."""
 
 

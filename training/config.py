@@ -75,7 +75,9 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Raise ``DataError`` with a plain sentence for a setting that cannot work."""
         if self.method not in METHODS:
-            raise DataError(f"The training method '{self.method}' is unknown; use full, frozen or lora.")
+            raise DataError(
+                f"The training method '{self.method}' is unknown; use full, frozen or lora."
+            )
         if self.precision not in PRECISIONS:
             raise DataError(f"The precision '{self.precision}' is unknown; use auto, fp32 or bf16.")
         if self.save_dtype not in ("float32", "float16"):
@@ -141,8 +143,14 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="YAML settings file; flags override it")
     for name, type_name in _field_types().items():
         flag = "--" + name.replace("_", "-")
-        parser.add_argument(flag, dest=name, type=_flag_type(type_name), default=None,
-                            metavar=name.upper(), help=f"setting '{name}'")
+        parser.add_argument(
+            flag,
+            dest=name,
+            type=_flag_type(type_name),
+            default=None,
+            metavar=name.upper(),
+            help=f"setting '{name}'",
+        )
 
 
 def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> TrainConfig:

@@ -27,7 +27,7 @@ from training.data import Sample
 def resize_whole(image: np.ndarray, size: int) -> np.ndarray:
     """Resize an (H, W, 3) uint8 image to (size, size, 3) with bicubic interpolation, no crop."""
     resized = Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC)
-    return np.asarray(resized, dtype=np.uint8)
+    return np.array(resized, dtype=np.uint8)
 
 
 class ClipPairDataset(Dataset):

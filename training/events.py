@@ -32,8 +32,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-EVENT_NAMES = ("started", "epoch", "step", "metrics", "checkpoint", "finished", "failed",
-               "cancelled")
+EVENT_NAMES = (
+    "started",
+    "epoch",
+    "step",
+    "metrics",
+    "checkpoint",
+    "finished",
+    "failed",
+    "cancelled",
+)
 EVENTS_FILE = "events.jsonl"
 
 

@@ -105,15 +105,24 @@ def load_base(config: TrainConfig, weights_from: str | Path | None = None):
         model = CLIPModel(scratch_config(config, tokenizer))
         return model, tokenizer, config.image_size, CLIP_MEAN, CLIP_STD
     bundle = load_model(source, device="cpu")
-    return (bundle.model.float().train(), bundle.tokenizer, bundle.image_size,
-            bundle.image_mean, bundle.image_std)
+    return (
+        bundle.model.float().train(),
+        bundle.tokenizer,
+        bundle.image_size,
+        bundle.image_mean,
+        bundle.image_std,
+    )
 
 
 def _freeze_all_but_last(model, layers: int) -> None:
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    keep = [model.visual_projection, model.text_projection,
-            model.vision_model.post_layernorm, model.text_model.final_layer_norm]
+    keep = [
+        model.visual_projection,
+        model.text_projection,
+        model.vision_model.post_layernorm,
+        model.text_model.final_layer_norm,
+    ]
     if layers > 0:
         keep += list(model.vision_model.encoder.layers[-layers:])
         keep += list(model.text_model.encoder.layers[-layers:])
@@ -126,9 +135,13 @@ def _freeze_all_but_last(model, layers: int) -> None:
 def _add_lora(model, config: TrainConfig):
     from peft import LoraConfig, get_peft_model
 
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
-                      lora_dropout=config.lora_dropout, target_modules=list(config.lora_targets),
-                      bias="none")
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.lora_targets),
+        bias="none",
+    )
     try:
         wrapped = get_peft_model(model, lora)
     except ValueError as exc:
@@ -150,8 +163,12 @@ def build_model(config: TrainConfig, weights_from: str | Path | None = None) -> 
     model.train()
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    log.info("Model ready: %s, %.2fM of %.2fM parameters trainable", config.method,
-             trainable / 1e6, total / 1e6)
+    log.info(
+        "Model ready: %s, %.2fM of %.2fM parameters trainable",
+        config.method,
+        trainable / 1e6,
+        total / 1e6,
+    )
     return ModelSetup(model, tokenizer, int(size), tuple(mean), tuple(std), config.method)
 
 
@@ -179,5 +196,8 @@ def adapter_state(setup: ModelSetup) -> dict[str, torch.Tensor]:
     """The LoRA weights (and logit scale) needed to rebuild an unmerged LoRA model on resume."""
     if setup.method != "lora":
         return {}
-    return {name: p.detach().cpu().clone() for name, p in setup.model.named_parameters()
-            if p.requires_grad}
+    return {
+        name: p.detach().cpu().clone()
+        for name, p in setup.model.named_parameters()
+        if p.requires_grad
+    }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.synthetic_draw import bezier, blend, polyline_distance, smooth_noise, soft_edge
+from training.synthetic_draw import bezier, blend, smooth_noise, soft_edge, stroke_alpha
 
 PALETTE: dict[str, tuple[float, float, float]] = {
     "white": (0.90, 0.88, 0.87),
@@ -142,13 +142,8 @@ def draw_hairs(rng: np.random.Generator, canvas: np.ndarray, size: int, x, y) ->
         end = size / 2 + 0.7 * size * np.array([np.cos(b), np.sin(b)])
         control = rng.uniform(0.1, 0.9, 2) * size
         points = bezier(start, control, end, samples=20)
-        lo = np.maximum(points.min(0) - 4, 0).astype(int)
-        hi = np.minimum(points.max(0) + 4, size).astype(int)
-        if np.any(hi <= lo):
-            continue
-        window = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-        distance = polyline_distance(x[window], y[window], points)
-        alpha = soft_edge(distance, float(rng.uniform(0.35, 0.8)) * max(unit, 0.6)) * 0.9
+        half = float(rng.uniform(0.35, 0.8)) * max(unit, 0.6)
+        alpha = stroke_alpha(x, y, points, half) * 0.9
         colour = np.array([0.10, 0.07, 0.05], dtype=np.float32) * rng.uniform(0.7, 1.6)
-        blend(canvas[window], colour, alpha)
+        blend(canvas, colour, alpha)
     return count

@@ -18,9 +18,9 @@ from training.synthetic_draw import (
     feather,
     grid_line_distance,
     pixel_grid,
-    polyline_distance,
     smooth_noise,
     soft_edge,
+    stroke_alpha,
 )
 from training.synthetic_lesion import PALETTE, Lesion
 
@@ -123,7 +123,7 @@ def irregular_streaks(rng, canvas, lesion: Lesion, colour_map, plan):
         rel = np.array([rng.uniform(0.7, 0.85), 1.0, rng.uniform(1.18, 1.35)])
         points = lesion.point(rel, np.array([angle, angle + bend, angle + 2 * bend]))
         half = max(float(rng.uniform(0.9, 1.5)) * unit, 0.6)
-        line = soft_edge(polyline_distance(x, y, points), half)
+        line = stroke_alpha(x, y, points, half)
         tip = soft_edge(np.hypot(x - points[-1, 0], y - points[-1, 1]), half * 1.35)
         np.maximum(alpha, np.maximum(line, tip), out=alpha)
     alpha *= lesion.inside

@@ -20,6 +20,10 @@ DISPLAY_MAX_SIDE = 1024
 
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 
+ENTROPY_RADII = tuple(range(1, 26))
+"""The entropy-window radii (model-input pixels) the slider offers; the engine precomputes the
+entropy weights of the viewed image for all of them, nearest to the current radius first."""
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -77,6 +81,10 @@ class EngineListener(Protocol):
 
     def maps_ready(self, request_id: int, result: MapsResult) -> None: ...
 
-    def failed(self, request_id: int, path: Path | None, error: MedGradError) -> None: ...
+    def failed(self, request_id: int, path: Path | None, error: MedGradError) -> None:
+        """``path`` set: that request failed (no more callbacks for it). ``path`` None: a notice
+        about the engine or model (e.g. it switched to the CPU after running out of graphics
+        memory, or a model could not be opened); a request it mentions goes on."""
 
-    def queue_changed(self, pending: int) -> None: ...
+    def queue_changed(self, pending: int) -> None:
+        """``pending``: view, maps and prefetch requests not finished yet."""

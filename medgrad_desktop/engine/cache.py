@@ -49,7 +49,7 @@ class ByteLRUCache:
         with self._lock:
             return key in self._entries
 
-    def keys(self) -> list[Hashable]:
+    def keys_oldest_first(self) -> list[Hashable]:
         """Keys from least to most recently used."""
         with self._lock:
             return list(self._entries)

@@ -66,9 +66,10 @@ class ModelRunner:
         self._free_memory = free_memory
         self._runs_lock = threading.Lock()
 
-    def load(self, source: str | Path, device: str | None) -> ModelInfo:
-        """Open a model (raises ``ModelLoadError``); it replaces the current one."""
-        bundle = load_model(source, device)
+    def load(self, source: str | Path | ModelBundle, device: str | None) -> ModelInfo:
+        """Open a model (raises ``ModelLoadError``), or take an already loaded ``ModelBundle``
+        as it is (``device`` is then ignored); it replaces the current one."""
+        bundle = source if isinstance(source, ModelBundle) else load_model(source, device)
         self.bundle = bundle
         return model_info(bundle)
 
@@ -98,7 +99,10 @@ class ModelRunner:
             torch.cuda.empty_cache()
 
     def evidence(
-        self, image: np.ndarray, prompts: tuple, methods: tuple[str, ...],
+        self,
+        image: np.ndarray,
+        prompts: tuple,
+        methods: tuple[str, ...],
         notify: Callable[[MedGradError, ModelInfo], None],
     ) -> Evidence:
         """Run the model on ``image`` (S×S uint8). On running out of memory: free caches and
@@ -109,8 +113,11 @@ class ModelRunner:
         except RuntimeError as error:
             if not is_out_of_memory(error):
                 raise
-            log.warning("Out of memory on %s; freeing caches and retrying: %s",
-                        self.require_bundle().device, error)
+            log.warning(
+                "Out of memory on %s; freeing caches and retrying: %s",
+                self.require_bundle().device,
+                error,
+            )
         self._release_accelerator_memory()
         try:
             return self._compute(image, prompts, methods)
@@ -119,8 +126,11 @@ class ModelRunner:
                 raise
             if self.require_bundle().device.type == "cpu":
                 raise ComputeError(CPU_OOM_MESSAGE, repr(error)) from error
-            log.warning("Out of memory again on %s; moving the model to the CPU: %s",
-                        self.require_bundle().device, error)
+            log.warning(
+                "Out of memory again on %s; moving the model to the CPU: %s",
+                self.require_bundle().device,
+                error,
+            )
         info = self._move_to_cpu()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

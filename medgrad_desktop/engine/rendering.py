@@ -55,8 +55,13 @@ class MapRenderer:
         )
 
     def render(
-        self, evidence_key: Hashable, evidence: Evidence, image: DecodedImage,
-        prompt_index: int, radius: int, model_side: int,
+        self,
+        evidence_key: Hashable,
+        evidence: Evidence,
+        image: DecodedImage,
+        prompt_index: int,
+        radius: int,
+        model_side: int,
     ) -> MapsResult:
         """The display maps (H, W) in [0, 1] of prompt ``prompt_index`` for every method."""
         count = len(evidence.similarity)

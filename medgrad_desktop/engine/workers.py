@@ -1,8 +1,9 @@
 """A small pool of worker threads that run queued tasks by priority, with cancellation.
 
-Lower ``priority`` runs first (FIFO within a priority). Queued tasks can be cancelled by a
-predicate (used for "latest wins"), and low-priority tasks can be held back while a
-``low_priority_allowed`` gate says no (prefetch waits while a view request is on its way).
+Lower ``priority`` runs first, then lower ``order`` (e.g. an older request), then FIFO.
+Queued tasks can be cancelled by a predicate (used for "latest wins"), and low-priority tasks
+can be held back while a ``low_priority_allowed`` gate says no (prefetch waits while a view
+request is on its way).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Task:
     owner's bookkeeping object, handed back when the task is cancelled."""
 
     priority: int
+    order: int
     seq: int
     run: Callable[[], None] = field(compare=False)
     group: Hashable = field(default=None, compare=False)
@@ -57,13 +59,19 @@ class PriorityWorkerPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, run: Callable[[], None], priority: int = 0, group: Hashable = None,
-               job: Any = None) -> bool:
+    def submit(
+        self,
+        run: Callable[[], None],
+        priority: int = 0,
+        group: Hashable = None,
+        job: Any = None,
+        order: int = 0,
+    ) -> bool:
         """Queue ``run``; False (not queued) once the pool is stopped."""
         with self._cond:
             if self._stopped:
                 return False
-            self._queue.append(Task(priority, next(self._seq), run, group, job))
+            self._queue.append(Task(priority, order, next(self._seq), run, group, job))
             self._cond.notify()
             return True
 

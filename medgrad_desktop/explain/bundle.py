@@ -84,14 +84,11 @@ class ModelBundle:
             raise PromptSetError("There are no prompts to compare the image with.")
         if any(not text.strip() for text in texts):
             raise PromptSetError("A prompt is empty; please type some text for every prompt.")
+        from medgrad_desktop.explain.tokenizer import tokenize
+
         max_length = min(CONTEXT_LENGTH, int(self.model.config.text_config.max_position_embeddings))
-        tokens = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-        )
-        return {
-            "input_ids": tokens["input_ids"].to(self.device),
-            "attention_mask": tokens["attention_mask"].to(self.device),
-        }
+        tokens = tokenize(self.tokenizer, texts, context_length=max_length)
+        return {key: value.to(self.device) for key, value in tokens.items()}
 
     @torch.no_grad()
     def encode_text(self, texts: Sequence[str]) -> torch.Tensor:

@@ -26,8 +26,12 @@ logger = logging.getLogger(__name__)
 
 # Keys every OpenAI ViT CLIP state dict has (text tower + ViT image tower).
 TEXT_KEYS = ("token_embedding.weight", "positional_embedding", "text_projection", "ln_final.weight")
-VIT_KEYS = ("visual.conv1.weight", "visual.class_embedding", "visual.positional_embedding")
-VIT_KEYS += ("visual.proj",)
+VIT_KEYS = (
+    "visual.conv1.weight",
+    "visual.class_embedding",
+    "visual.positional_embedding",
+    "visual.proj",
+)
 # Non-tensor entries OpenAI's TorchScript models carry; build_model drops them too.
 OPENAI_METADATA_KEYS = ("input_resolution", "context_length", "vocab_size")
 WRAPPER_KEYS = ("state_dict", "model")
@@ -86,7 +90,9 @@ def read_checkpoint_file(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"The model file {path.name} could not be found.", details=str(path))
-    payload = _load_safetensors(path) if path.suffix == ".safetensors" else _load_torch(path)
+    payload = (
+        _load_safetensors(path) if path.suffix.lower() == ".safetensors" else _load_torch(path)
+    )
     return _tensor_state_dict(_unwrap(payload), path)
 
 
@@ -304,10 +310,10 @@ def _hf_entries(key: str, tensor: torch.Tensor) -> dict[str, torch.Tensor] | Non
     if rest in ("attn.in_proj_weight", "attn.in_proj_bias"):
         kind = rest.rsplit("_", 1)[1]
         query, key_, value = tensor.chunk(3, dim=0)
-        return {
-            f"{layer}self_attn.q_proj.{kind}": query.contiguous(),
-            f"{layer}self_attn.k_proj.{kind}": key_.contiguous(),
-            f"{layer}self_attn.v_proj.{kind}": value.contiguous(),
+        return {  # clones: each weight owns its memory (safetensors refuses shared storage)
+            f"{layer}self_attn.q_proj.{kind}": query.clone(),
+            f"{layer}self_attn.k_proj.{kind}": key_.clone(),
+            f"{layer}self_attn.v_proj.{kind}": value.clone(),
         }
     module, _, parameter = rest.rpartition(".")
     if module not in _BLOCK_MODULES:
@@ -315,11 +321,31 @@ def _hf_entries(key: str, tensor: torch.Tensor) -> dict[str, torch.Tensor] | Non
     return {f"{layer}{_BLOCK_MODULES[module]}.{parameter}": tensor}
 
 
+def _uninitialised_clip_model(config: CLIPConfig) -> CLIPModel:
+    """A ``CLIPModel`` on the CPU without the (slow) random init: the strict load assigns it.
+
+    Built on the meta device; the only non-saved buffers, ``position_ids``, are filled here.
+    Falls back to the ordinary constructor if a transformers version adds other buffers.
+    """
+    with torch.device("meta"):
+        model = CLIPModel(config)
+    saved = set(model.state_dict())
+    unsaved = {name: buffer for name, buffer in model.named_buffers() if name not in saved}
+    if not all(name.endswith("position_ids") for name in unsaved):
+        return CLIPModel(config)
+    model.to_empty(device="cpu")
+    for name in unsaved:
+        buffer = model.get_buffer(name)
+        buffer.copy_(torch.arange(buffer.shape[-1]).expand_as(buffer))
+    return model
+
+
 def convert_openai_state_dict(state_dict: Mapping[str, torch.Tensor]) -> CLIPModel:
     """A float32 ``CLIPModel`` in eval mode holding the weights of an OpenAI ViT CLIP state dict.
 
     Loading is strict: every OpenAI entry must map to a ``CLIPModel`` weight of the same
-    shape, and every ``CLIPModel`` weight must be filled.
+    shape, and every ``CLIPModel`` weight must be filled. Float32 input tensors are used as
+    they are (not copied), so the model may share memory with ``state_dict``.
     """
     state_dict = {k: v for k, v in state_dict.items() if k not in OPENAI_METADATA_KEYS}
     config = infer_openai_clip_config(state_dict)
@@ -331,9 +357,9 @@ def convert_openai_state_dict(state_dict: Mapping[str, torch.Tensor]) -> CLIPMod
             unknown.append(key)
         else:
             converted.update(entries)
-    model = CLIPModel(config)
+    model = _uninitialised_clip_model(config)
     try:
-        result = model.load_state_dict(converted, strict=False)
+        result = model.load_state_dict(converted, strict=False, assign=True)
     except RuntimeError as exc:
         raise ModelLoadError(
             f"{_NOT_CLIP}: some of its weights have unexpected shapes.", details=str(exc)

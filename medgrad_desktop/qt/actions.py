@@ -39,21 +39,40 @@ def _action(window: QMainWindow, text: str, slot: Callable, shortcuts=(), tip: s
 
 def build_actions(window) -> WindowActions:
     """Create the actions, the menus and the toolbar of ``window`` (a ``MainWindow``)."""
-    open_folder = _action(window, "Open folder…", window.choose_folder, ["Ctrl+O"],
-                          "Open a folder of images")
-    open_model = _action(window, "Open model…", window.choose_model, ["Ctrl+M"],
-                         "Open a CLIP model (Hugging Face folder or .pth/.pt file)")
-    edit_prompts = _action(window, "Prompt set…", window.edit_prompt_set, ["Ctrl+P"],
-                           "Edit the prompt set and save your copy")
-    export_png = _action(window, "Export PNG…", window.choose_export_path, ["Ctrl+E"],
-                         "Save the comparison as a PNG picture")
+    open_folder = _action(
+        window, "Open folder…", window.choose_folder, ["Ctrl+O"], "Open a folder of images"
+    )
+    open_model = _action(
+        window,
+        "Open model…",
+        window.choose_model,
+        ["Ctrl+M"],
+        "Open a CLIP model (Hugging Face folder or .pth/.pt file)",
+    )
+    edit_prompts = _action(
+        window,
+        "Prompt set…",
+        window.edit_prompt_set,
+        ["Ctrl+P"],
+        "Edit the prompt set and save your copy",
+    )
+    export_png = _action(
+        window,
+        "Export PNG…",
+        window.choose_export_path,
+        ["Ctrl+E"],
+        "Save the comparison as a PNG picture",
+    )
     quit_action = _action(window, "Quit", window.close, ["Ctrl+Q"])
-    next_image = _action(window, "Next image", lambda: window.step_image(1),
-                         ["Down", "Right", "PgDown"])
-    previous_image = _action(window, "Previous image", lambda: window.step_image(-1),
-                             ["Up", "Left", "PgUp"])
-    toggle = _action(window, "Show overlays", window.toggle_overlays, ["Space"],
-                     "Show or hide the map overlays")
+    next_image = _action(
+        window, "Next image", lambda: window.step_image(1), ["Down", "Right", "PgDown"]
+    )
+    previous_image = _action(
+        window, "Previous image", lambda: window.step_image(-1), ["Up", "Left", "PgUp"]
+    )
+    toggle = _action(
+        window, "Show overlays", window.toggle_overlays, ["Space"], "Show or hide the map overlays"
+    )
     toggle.setCheckable(True)
     toggle.setChecked(True)
     about = _action(window, "About MedGrad Desktop", window.show_about)
@@ -80,9 +99,20 @@ def build_actions(window) -> WindowActions:
     for action in (open_folder, open_model, edit_prompts, export_png):
         toolbar.addAction(action)
     window.addToolBar(toolbar)
-    return WindowActions(open_folder, open_model, edit_prompts, export_png, quit_action,
-                         next_image, previous_image, toggle, about, recent_menu, view_menu,
-                         toolbar)
+    return WindowActions(
+        open_folder,
+        open_model,
+        edit_prompts,
+        export_png,
+        quit_action,
+        next_image,
+        previous_image,
+        toggle,
+        about,
+        recent_menu,
+        view_menu,
+        toolbar,
+    )
 
 
 def add_mode_menu(window: QMainWindow, actions: WindowActions, menu: QMenu) -> None:

@@ -31,9 +31,18 @@ class ExplainController(QObject):
     modelFailed = Signal(str)  # plain message, for a dialog
     mapsShown = Signal(object)  # MapsResult
 
-    def __init__(self, engine, bridge: EngineBridge, browser: FolderBrowser,
-                 comparison: ComparisonArea, prompts: PromptPanel, controls: ViewControls,
-                 status: StatusPanel, banner: MessageBanner, parent: QObject | None = None):
+    def __init__(
+        self,
+        engine,
+        bridge: EngineBridge,
+        browser: FolderBrowser,
+        comparison: ComparisonArea,
+        prompts: PromptPanel,
+        controls: ViewControls,
+        status: StatusPanel,
+        banner: MessageBanner,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.engine, self.browser, self.comparison = engine, browser, comparison
         self.prompts, self.controls, self.status, self.banner = prompts, controls, status, banner
@@ -56,7 +65,7 @@ class ExplainController(QObject):
         browser.currentPathChanged.connect(self.show_path)
         prompts.promptSetChanged.connect(self.set_prompt_set)
         prompts.promptSelected.connect(lambda _index: self.request_maps())
-        prompts.loadFailed.connect(self._show_problem)
+        prompts.loadFailed.connect(self.show_problem)
         controls.opacityChanged.connect(comparison.set_opacity)
         controls.colormapChanged.connect(comparison.set_colormap)
         controls.radiusChanged.connect(lambda _radius: self._radius_timer.start())
@@ -72,6 +81,8 @@ class ExplainController(QObject):
     def set_prompt_set(self, prompt_set: PromptSet) -> None:
         self.prompt_set = prompt_set
         self.engine.set_prompts(prompt_set.prompts())
+        self.shown = None
+        self.comparison.clear_maps()  # they belong to the previous set's prompts
         self.request_view()
 
     def show_path(self, path: Path | None) -> None:
@@ -90,8 +101,9 @@ class ExplainController(QObject):
         if not self.ready():
             return
         self.comparison.set_busy(True)
-        self.engine.request_view(self.current_path, self.prompts.selected_prompt(),
-                                 self.controls.radius())
+        self.engine.request_view(
+            self.current_path, self.prompts.selected_prompt(), self.controls.radius()
+        )
         self.engine.prefetch(self.browser.neighbours(PREFETCH_RADIUS))
 
     def request_maps(self) -> None:
@@ -99,8 +111,9 @@ class ExplainController(QObject):
         if not self.ready():
             return
         self.comparison.set_busy(True)
-        self.engine.request_maps(self.current_path, self.prompts.selected_prompt(),
-                                 self.controls.radius())
+        self.engine.request_maps(
+            self.current_path, self.prompts.selected_prompt(), self.controls.radius()
+        )
 
     # -- answers (queued from the engine's threads) ---------------------------------------
     def _on_model_loaded(self, info: ModelInfo) -> None:
@@ -144,11 +157,11 @@ class ExplainController(QObject):
             self.browser.mark_unreadable(path, error.message)
         if path is None or path == self.current_path:
             self.comparison.set_busy(False)
-            self._show_problem(error.message)
+            self.show_problem(error.message)
         else:
             self.status.show_message(error.message)
 
-    def _show_problem(self, message: str) -> None:
+    def show_problem(self, message: str) -> None:
         self.last_error = message
         self.banner.show_message(message)
         self.status.show_message(message)

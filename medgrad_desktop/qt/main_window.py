@@ -54,8 +54,16 @@ class MainWindow(QMainWindow):
         self.recent = RecentFolders(self.actions.recent_menu, self)
         self.recent.chosen.connect(self.open_folder)
         self.controller = ExplainController(
-            engine, bridge, self.browser, self.comparison, self.prompt_panel, self.controls,
-            self.status_panel, self.banner, self)
+            engine,
+            bridge,
+            self.browser,
+            self.comparison,
+            self.prompt_panel,
+            self.controls,
+            self.status_panel,
+            self.banner,
+            self,
+        )
         self.controller.modelFailed.connect(self._show_model_error)
         self.prompt_panel.editRequested.connect(self.edit_prompt_set)
         self._closed = False
@@ -102,7 +110,7 @@ class MainWindow(QMainWindow):
             count = self.browser.set_folder(folder)
         except OSError as error:
             log.warning("Cannot list %s: %r", folder, error)
-            self.controller._show_problem(f"The folder {folder} cannot be opened.")
+            self.controller.show_problem(f"The folder {folder} cannot be opened.")
             return False
         self.recent.add(folder)
         self.setWindowTitle(f"{folder.name} — {WINDOW_TITLE}")
@@ -121,14 +129,17 @@ class MainWindow(QMainWindow):
     def choose_model(self) -> None:
         suffixes = " ".join(f"*{s}" for s in CHECKPOINT_SUFFIXES)
         chosen, _ = QFileDialog.getOpenFileName(
-            self, "Open a CLIP model (a file of a Hugging Face folder, or a .pth/.pt file)",
-            filter=f"CLIP model (config.json {suffixes});;All files (*)")
+            self,
+            "Open a CLIP model (a file of a Hugging Face folder, or a .pth/.pt file)",
+            filter=f"CLIP model (config.json {suffixes});;All files (*)",
+        )
         if not chosen:
             return
         path = Path(chosen)
         is_checkpoint = path.suffix.lower() in (".pth", ".pt", ".ckpt")
-        self.open_model(path if is_checkpoint or not (path.parent / "config.json").is_file()
-                        else path.parent)
+        self.open_model(
+            path if is_checkpoint or not (path.parent / "config.json").is_file() else path.parent
+        )
 
     def edit_prompt_set(self) -> None:
         prompt_set = self.prompt_panel.prompt_set
@@ -160,18 +171,26 @@ class MainWindow(QMainWindow):
             self.status_panel.show_message(f"Saved {path}.")
         else:
             log.error("Writing %s failed", path)
-            self.controller._show_problem(f"The picture could not be saved to {path}.")
+            self.controller.show_problem(f"The picture could not be saved to {path}.")
         return written
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "About MedGrad Desktop",
-                          f"<b>MedGrad Desktop {__version__}</b><p>Compare Grad-CAM, Grad-ECLIP "
-                          f"and MedGrad-ECLIP maps of CLIP models on skin-lesion images.</p>"
-                          f"<p><b>{RESEARCH_NOTICE}</b></p>")
+        QMessageBox.about(
+            self,
+            "About MedGrad Desktop",
+            f"<b>MedGrad Desktop {__version__}</b><p>Compare Grad-CAM, Grad-ECLIP "
+            f"and MedGrad-ECLIP maps of CLIP models on skin-lesion images.</p>"
+            f"<p><b>{RESEARCH_NOTICE}</b></p>",
+        )
 
     def _show_model_error(self, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Model not loaded", message,
-                          QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Model not loaded",
+            message,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setObjectName("modelErrorBox")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # window-modal but does not block the event loop

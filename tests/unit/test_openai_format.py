@@ -330,3 +330,18 @@ def test_pickle_module_is_not_used_for_reading(monkeypatch, tmp_path):
 
     monkeypatch.setattr(pickle, "load", refuse)
     assert is_openai_clip_state_dict(read_checkpoint_file(path))
+
+
+def test_converted_model_saves_and_reloads_as_hugging_face_folder(tmp_path):
+    from transformers import CLIPModel
+
+    clip = convert_openai_state_dict(tiny_openai_clip(seed=8, vision_layers=1).state_dict())
+    clip.save_pretrained(tmp_path)
+    reloaded = CLIPModel.from_pretrained(tmp_path).eval()
+
+    assert reloaded.config.text_config.eos_token_id == 49407
+    images = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = features(clip.get_image_features(pixel_values=images))
+        actual = features(reloaded.get_image_features(pixel_values=images))
+    torch.testing.assert_close(actual, expected)

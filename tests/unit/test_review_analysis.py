@@ -42,8 +42,13 @@ def study_files(tmp_path_factory):
                 for mi, method in enumerate(METHODS):
                     if ri == 2 and ci == 9 and mi == 0:
                         continue  # one missing rating: units with gaps are handled
-                    store.add_rating(reader=reader, case=case, prompt=PROMPT, method=method,
-                                     score=_score(ri, ci, mi))
+                    store.add_rating(
+                        reader=reader,
+                        case=case,
+                        prompt=PROMPT,
+                        method=method,
+                        score=_score(ri, ci, mi),
+                    )
         paths.append(path)
     return paths
 
@@ -58,24 +63,31 @@ def test_statistics_match_direct_library_calls(study_files):
     assert report["readers"] == sorted(READERS) and report["cases"] == CASES
     # units sorted by (case, prompt, method); readers sorted
     order = [READERS.index(r) for r in sorted(READERS)]
-    units = sorted(itertools.product(range(len(CASES)), range(len(METHODS))),
-                   key=lambda u: (CASES[u[0]], METHODS[u[1]]))
+    units = sorted(
+        itertools.product(range(len(CASES)), range(len(METHODS))),
+        key=lambda u: (CASES[u[0]], METHODS[u[1]]),
+    )
     matrix = np.array([[_direct(ri, ci, mi) for ci, mi in units] for ri in order])
-    alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal",
-                               value_domain=[1, 2, 3, 4, 5])
+    alpha = krippendorff.alpha(
+        reliability_data=matrix, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4, 5]
+    )
     assert report["krippendorff_alpha_ordinal"] == pytest.approx(alpha)
 
     for pair in report["cohen_kappa_weighted"]["pairs"]:
         i, j = (READERS.index(r) for r in pair["readers"])
-        both = [(ci, mi) for ci, mi in units if not np.isnan(_direct(i, ci, mi) + _direct(j, ci, mi))]
-        expected = cohen_kappa_score([_score(i, *u) for u in both], [_score(j, *u) for u in both],
-                                     weights="quadratic")
+        both = [
+            (ci, mi) for ci, mi in units if not np.isnan(_direct(i, ci, mi) + _direct(j, ci, mi))
+        ]
+        expected = cohen_kappa_score(
+            [_score(i, *u) for u in both], [_score(j, *u) for u in both], weights="quadratic"
+        )
         assert pair["kappa"] == pytest.approx(expected) and pair["n"] == len(both)
     assert report["cohen_kappa_weighted"]["weights"] == "quadratic"
 
     complete = [u for u in units if u != (9, 0)]
-    counts = np.array([[sum(_score(r, *u) == c for r in range(3)) for c in range(1, 6)]
-                       for u in complete])
+    counts = np.array(
+        [[sum(_score(r, *u) == c for r in range(3)) for c in range(1, 6)] for u in complete]
+    )
     assert report["fleiss_kappa"] == pytest.approx(fleiss_kappa_from_counts(counts))
     assert report["fleiss_kappa_units"] == len(complete)
 
@@ -96,8 +108,12 @@ def test_statistics_match_direct_library_calls(study_files):
     raw = []
     for entry in report["wilcoxon"]["pairs"]:
         a, b = (METHODS.index(m) for m in entry["methods"])
-        pairs = [(_score(r, c, a), _score(r, c, b)) for r in range(3) for c in range(10)
-                 if not np.isnan(_direct(r, c, a) + _direct(r, c, b))]
+        pairs = [
+            (_score(r, c, a), _score(r, c, b))
+            for r in range(3)
+            for c in range(10)
+            if not np.isnan(_direct(r, c, a) + _direct(r, c, b))
+        ]
         test = wilcoxon([x for x, _ in pairs], [y for _, y in pairs])
         assert entry["statistic"] == pytest.approx(test.statistic)
         assert entry["p"] == pytest.approx(test.pvalue)
@@ -110,20 +126,33 @@ def test_bootstrap_ci_equals_explicit_case_resampling(study_files):
     ratings = merge_sessions(study_files)
     report = build_report(ratings)
     method = "medgrad"
-    by_case = [[r["score"] for r in ratings if r["method"] == method and r["case"] == c]
-               for c in CASES]
+    by_case = [
+        [r["score"] for r in ratings if r["method"] == method and r["case"] == c] for c in CASES
+    ]
     rng = np.random.default_rng(report["bootstrap"]["seed"])
     draws = rng.integers(0, len(CASES), size=(2000, len(CASES)))
     means = [np.mean([s for i in row for s in by_case[i]]) for row in draws]
     assert report["per_method"][method]["ci95"] == pytest.approx(
-        list(np.percentile(means, [2.5, 97.5])))
+        list(np.percentile(means, [2.5, 97.5]))
+    )
 
 
 def test_fleiss_kappa_textbook_example():
     # Fleiss (1971)-style worked example (Wikipedia "Fleiss' kappa"): 10 subjects, 14 raters.
-    table = np.array([[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0],
-                      [2, 2, 8, 1, 1], [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2],
-                      [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]])
+    table = np.array(
+        [
+            [0, 0, 0, 0, 14],
+            [0, 2, 6, 4, 2],
+            [0, 0, 3, 5, 6],
+            [0, 3, 9, 2, 0],
+            [2, 2, 8, 1, 1],
+            [7, 7, 0, 0, 0],
+            [3, 2, 6, 3, 0],
+            [2, 5, 3, 2, 2],
+            [6, 5, 2, 1, 0],
+            [0, 2, 2, 3, 7],
+        ]
+    )
     assert fleiss_kappa_from_counts(table) == pytest.approx(0.2099, abs=1e-4)
     statsmodels_ir = pytest.importorskip("statsmodels.stats.inter_rater")
     assert fleiss_kappa_from_counts(table) == pytest.approx(statsmodels_ir.fleiss_kappa(table))
@@ -143,10 +172,12 @@ def test_fewer_than_three_methods_and_one_reader(tmp_path):
     path = tmp_path / "solo.mgsession"
     with RatingStore.open(path) as store:
         for i, case in enumerate(CASES):
-            store.add_rating(reader="solo", case=case, prompt=PROMPT, method="gradcam",
-                             score=1 + i % 5)
-            store.add_rating(reader="solo", case=case, prompt=PROMPT, method="medgrad",
-                             score=1 + (i + 2) % 5)
+            store.add_rating(
+                reader="solo", case=case, prompt=PROMPT, method="gradcam", score=1 + i % 5
+            )
+            store.add_rating(
+                reader="solo", case=case, prompt=PROMPT, method="medgrad", score=1 + (i + 2) % 5
+            )
     report = build_report(merge_sessions([path]))
     assert report["friedman"]["statistic"] is None and "three" in report["friedman"]["reason"]
     assert report["krippendorff_alpha_ordinal"] is None
@@ -178,8 +209,16 @@ def test_cli_export_and_report(study_files, tmp_path, capsys):
     args = ["report", *map(str, study_files), "--json", str(json_out), "--html", str(html_out)]
     assert main(args) == 0
     report = json.loads(json_out.read_text(encoding="utf-8"))
-    for key in ("readers", "cases", "krippendorff_alpha_ordinal", "fleiss_kappa",
-                "cohen_kappa_weighted", "per_method", "friedman", "wilcoxon"):
+    for key in (
+        "readers",
+        "cases",
+        "krippendorff_alpha_ordinal",
+        "fleiss_kappa",
+        "cohen_kappa_weighted",
+        "per_method",
+        "friedman",
+        "wilcoxon",
+    ):
         assert key in report
     page = html_out.read_text(encoding="utf-8")
     images = page.count("data:image/png;base64,")

@@ -40,8 +40,9 @@ def test_blinded_order_stable_after_reopen_and_differs_between_readers(tmp_path,
     assert sorted(order1) == sorted(order2) and order1 != order2
     assert panels1 != panels2
     assert all([lab for lab, _ in p] == ["A", "B", "C"] for p in panels1.values())
-    assert all(sorted(m for _, m in p) == ["gradcam", "gradeclip", "medgrad"]
-               for p in panels1.values())
+    assert all(
+        sorted(m for _, m in p) == ["gradcam", "gradeclip", "medgrad"] for p in panels1.values()
+    )
     assert len({tuple(m for _, m in p) for p in panels1.values()}) > 1  # shuffled per case
     with RatingSession.open(tmp_path / "r1.mgsession") as again:
         assert again.cases_in_order() == order1
@@ -76,12 +77,23 @@ def test_rating_records_true_method_and_panel(tmp_path, images):
     with RatingSession.create(tmp_path / "s.mgsession", _config(images, model_id="clip-x")) as s:
         case = s.cases_in_order()[0]
         label, method = s.panels(case)[1]
-        s.rate(case, label, 2, flag=True, comment="misses the streaks",
-               display={"opacity": 0.6, "colormap": "jet", "entropy_radius": 4}, seconds_spent=7)
+        s.rate(
+            case,
+            label,
+            2,
+            flag=True,
+            comment="misses the streaks",
+            display={"opacity": 0.6, "colormap": "jet", "entropy_radius": 4},
+            seconds_spent=7,
+        )
         (r,) = s.store.ratings()
     assert (r["method"], r["panel"], r["score"], r["flag_wrong_region"]) == (method, label, 2, True)
     assert (r["opacity"], r["colormap"], r["entropy_radius"], r["model_id"]) == (
-        0.6, "jet", 4, "clip-x")
+        0.6,
+        "jet",
+        4,
+        "clip-x",
+    )
     assert r["reader"] == "reader-1" and r["seconds_spent"] == 7
 
 
@@ -132,8 +144,12 @@ def test_top_class_prompt_resolved_once(tmp_path, images):
 
 
 def test_criteria_prompts_each_rated(tmp_path, images):
-    cfg = _config(images, prompt_mode="criteria", criteria_prompts=["streaks", "blue veil"],
-                  methods=("medgrad",))
+    cfg = _config(
+        images,
+        prompt_mode="criteria",
+        criteria_prompts=["streaks", "blue veil"],
+        methods=("medgrad",),
+    )
     with RatingSession.create(tmp_path / "s.mgsession", cfg) as s:
         case = s.cases_in_order()[0]
         with pytest.raises(SessionError, match="several prompts"):
@@ -145,8 +161,14 @@ def test_criteria_prompts_each_rated(tmp_path, images):
 
 
 def test_fixed_display_flag_and_comment_policies(tmp_path, images):
-    cfg = _config(images, display_policy="fixed", display={"opacity": 0.5, "colormap": "jet"},
-                  flag_wrong_region=False, comments=False, allow_edits=False)
+    cfg = _config(
+        images,
+        display_policy="fixed",
+        display={"opacity": 0.5, "colormap": "jet"},
+        flag_wrong_region=False,
+        comments=False,
+        allow_edits=False,
+    )
     with RatingSession.create(tmp_path / "s.mgsession", cfg) as s:
         case = s.cases_in_order()[0]
         with pytest.raises(SessionError, match="fixed"):

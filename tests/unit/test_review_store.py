@@ -23,8 +23,17 @@ def _add(store, case="c1", method="medgrad", score=3, reader="r1", **display):
 def test_pragmas_and_ratings_roundtrip(tmp_path):
     path = tmp_path / "s.mgsession"
     with RatingStore.open(path, study="derm-2026") as store:
-        rid = _add(store, panel="B", flag_wrong_region=True, comment="edge only", opacity=0.4,
-                   colormap="inferno", entropy_radius=3, model_id="m1", seconds_spent=4.5)
+        rid = _add(
+            store,
+            panel="B",
+            flag_wrong_region=True,
+            comment="edge only",
+            opacity=0.4,
+            colormap="inferno",
+            entropy_radius=3,
+            model_id="m1",
+            seconds_spent=4.5,
+        )
         assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -33,7 +42,11 @@ def test_pragmas_and_ratings_roundtrip(tmp_path):
         (rating,) = store.ratings()
     assert rating["id"] == rid
     assert (rating["reader"], rating["case"], rating["method"], rating["score"]) == (
-        "r1", "c1", "medgrad", 3)
+        "r1",
+        "c1",
+        "medgrad",
+        3,
+    )
     assert rating["panel"] == "B" and rating["flag_wrong_region"] is True
     assert rating["opacity"] == 0.4 and rating["entropy_radius"] == 3
     assert rating["created_at"].endswith("+00:00")
@@ -77,8 +90,12 @@ def test_edit_refused_when_session_forbids(tmp_path):
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"score": 6}, "whole number"), ({"score": 0}, "whole number"),
-     ({"method": "lime"}, "not an explanation method"), ({"case": " "}, "no case")],
+    [
+        ({"score": 6}, "whole number"),
+        ({"score": 0}, "whole number"),
+        ({"method": "lime"}, "not an explanation method"),
+        ({"case": " "}, "no case"),
+    ],
 )
 def test_bad_values_refused(tmp_path, kwargs, match):
     with RatingStore.open(tmp_path / "s.mgsession") as store:
@@ -216,9 +233,11 @@ def test_writer_refused_cleanly_when_lock_held_too_long(tmp_path):
     holder = threading.Thread(target=_hold_write_lock, args=(path, 1.0, started))
     holder.start()
     started.wait()
-    with RatingStore.open(path, busy_timeout_s=0.2) as store:
-        with pytest.raises(SessionError, match="in use by another window"):
-            _add(store)
+    with (
+        RatingStore.open(path, busy_timeout_s=0.2) as store,
+        pytest.raises(SessionError, match="in use by another window"),
+    ):
+        _add(store)
     holder.join()
     with RatingStore.open(path) as store:
         assert store.ratings() == []

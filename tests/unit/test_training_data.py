@@ -83,7 +83,7 @@ def test_manifest_folder_and_file(tmp_path):
 
 def test_count_mismatch_names_both_counts(tmp_path):
     images = _seed_folder(tmp_path, texts=TEXTS[:2])
-    with pytest.raises(DataError, match="3 images but descriptions.csv has 2 descriptions"):
+    with pytest.raises(DataError, match=r"3 images but descriptions\.csv has 2 descriptions"):
         load_samples(images)
 
 
@@ -93,7 +93,12 @@ def test_missing_and_unreadable_images_are_skipped_and_listed(tmp_path):
     (tmp_path / "empty.jpg").write_bytes(b"")
     _manifest(
         tmp_path,
-        ["good.png,melanoma. x", "broken.png,melanoma. y", "empty.jpg,melanoma. z", "gone.png,m. w"],
+        [
+            "good.png,melanoma. x",
+            "broken.png,melanoma. y",
+            "empty.jpg,melanoma. z",
+            "gone.png,m. w",
+        ],
         header="image,text",
     )
     report = load_samples(tmp_path)
@@ -130,7 +135,7 @@ def test_manifest_without_header(tmp_path):
 
 
 def test_non_utf8_descriptions_are_refused_naming_the_file(tmp_path):
-    texts = ["mélanome. voile bleu-blanc"] + TEXTS[1:]
+    texts = ["mélanome. voile bleu-blanc", *TEXTS[1:]]
     images = _seed_folder(tmp_path, texts=texts, encoding="cp1252")
     with pytest.raises(DataError, match=r"descriptions\.csv is not saved as UTF-8"):
         load_samples(images)

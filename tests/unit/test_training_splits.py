@@ -91,7 +91,7 @@ def test_partial_split_column_is_reassigned():
 
 
 def test_class_too_small_to_stratify_is_named():
-    samples = _samples(4) + [Sample(Path("x.png"), "rare. x", "rare", "only-patient")]
+    samples = [*_samples(4), Sample(Path("x.png"), "rare. x", "rare", "only-patient")]
     with pytest.raises(DataError, match="class 'rare'"):
         assign_splits(samples)
     # Without validation and test splits one group is enough.

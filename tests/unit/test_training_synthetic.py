@@ -132,7 +132,9 @@ def test_write_dataset_is_deterministic_and_has_two_image_patients(tmp_path):
     a = write_dataset(tmp_path / "a", n=24, seed=5, size=32)
     b = write_dataset(tmp_path / "b", n=24, seed=5, size=32)
     assert (a / "manifest.csv").read_text() == (b / "manifest.csv").read_text()
-    assert (a / "images/synth_00017.png").read_bytes() == (b / "images/synth_00017.png").read_bytes()
+    assert (a / "images/synth_00017.png").read_bytes() == (
+        b / "images/synth_00017.png"
+    ).read_bytes()
     groups = [s.group for s in load_samples(a).samples]
     assert len(set(groups)) < len(groups)
 

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from medgrad_desktop.engine.api import MapsResult
 from medgrad_desktop.explain.attribution import METHOD_TITLES, METHODS
-from medgrad_desktop.qt.widgets.colour_bar import ColourBar
 from medgrad_desktop.explain.colormaps import COLORMAPS
+from medgrad_desktop.qt.widgets.colour_bar import ColourBar
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
 

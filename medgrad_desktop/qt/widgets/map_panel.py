@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from medgrad_desktop.explain.colormaps import COLORMAPS, lut
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 NO_EVIDENCE_TEXT = "no positive evidence"
 
@@ -67,7 +67,7 @@ class MapPanel(QWidget):
             self.image_item.clear()
             return
         self.image_item.setImage(rgb, levels=(0, 255), autoLevels=False)
-        self.view_box.autoRange(padding=0)
+        self.view_box.enableAutoRange()  # fits until the user pans or zooms
 
     def set_map(self, display_map: np.ndarray, positive: bool) -> None:
         """Overlay an (H, W) float32 map in [0, 1]; an all-zero map shows "no positive evidence"."""

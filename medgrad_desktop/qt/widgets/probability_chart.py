@@ -22,8 +22,9 @@ HIGH_RISK_MARK = "⚠"
 BAR_STEPS = 1000
 
 
-def class_probabilities(similarity: np.ndarray, class_indices: list[int],
-                        logit_scale: float) -> np.ndarray:
+def class_probabilities(
+    similarity: np.ndarray, class_indices: list[int], logit_scale: float
+) -> np.ndarray:
     """Softmax of ``logit_scale × similarity`` over the class prompts only."""
     if not class_indices:
         return np.zeros(0, dtype=np.float32)
@@ -31,6 +32,21 @@ def class_probabilities(similarity: np.ndarray, class_indices: list[int],
     logits -= logits.max()
     weights = np.exp(logits)
     return (weights / weights.sum()).astype(np.float32)
+
+
+class _ClickableLabel(QLabel):
+    """A word-wrapped label that reports clicks (it selects its row's radio button)."""
+
+    clicked = Signal()
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def mousePressEvent(self, event) -> None:
+        self.clicked.emit()
+        super().mousePressEvent(event)
 
 
 class ProbabilityChart(QWidget):
@@ -44,7 +60,7 @@ class ProbabilityChart(QWidget):
         self._grid.setContentsMargins(2, 2, 2, 2)
         self._grid.setHorizontalSpacing(6)
         self._grid.setVerticalSpacing(2)
-        self._grid.setColumnStretch(0, 1)
+        self._grid.setColumnStretch(1, 1)
         self._group = QButtonGroup(self)
         self._group.idClicked.connect(self.promptSelected)
         self.values: dict[int, QLabel] = {}
@@ -65,8 +81,10 @@ class ProbabilityChart(QWidget):
         self.buttons.clear()
         self.prompt_set = prompt_set
         row = 0
-        for title, kind in (("Classes (zero-shot probability)", "class"),
-                            ("Criteria (similarity)", "criterion")):
+        for title, kind in (
+            ("Classes (zero-shot probability)", "class"),
+            ("Criteria (similarity)", "criterion"),
+        ):
             indices = [i for i, item in enumerate(prompt_set.items) if item.kind == kind]
             if not indices:
                 continue
@@ -75,35 +93,40 @@ class ProbabilityChart(QWidget):
             self._grid.addWidget(heading, row, 0, 1, 3)
             row += 1
             for index in indices:
-                self._add_row(row, index, kind == "class")
-                row += 1
+                row = self._add_row(row, index, kind == "class")
         self._grid.setRowStretch(row, 1)
         self.select(selected)
 
-    def _add_row(self, row: int, index: int, with_bar: bool) -> None:
+    def _add_row(self, row: int, index: int, with_bar: bool) -> int:
+        """Radio button, wrapped label and value on one line, the bar under it; returns the
+        next free grid row."""
         item = self.prompt_set.items[index]
-        text = f"{HIGH_RISK_MARK} {item.label}" if item.high_risk else item.label
-        button = QRadioButton(text)
-        button.setToolTip("Show the maps of this prompt.\nTexts: " + "; ".join(item.texts)
-                          + ("\nHigh-risk class" if item.high_risk else ""))
-        button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        if item.high_risk:
-            button.setStyleSheet("color: #b00020")
+        button = QRadioButton()
+        tip = "Show the maps of this prompt.\nTexts: " + "; ".join(item.texts)
+        button.setToolTip(tip + ("\nHigh-risk class" if item.high_risk else ""))
         self._group.addButton(button, index)
+        label = _ClickableLabel(f"{HIGH_RISK_MARK} {item.label}" if item.high_risk else item.label)
+        label.setToolTip(button.toolTip())
+        label.clicked.connect(button.click)
+        if item.high_risk:
+            label.setStyleSheet("color: #b00020")
         value = QLabel("–")
         value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         value.setMinimumWidth(value.fontMetrics().horizontalAdvance("-0.000") + 4)
         self._grid.addWidget(button, row, 0)
-        self._grid.addWidget(value, row, 1)
+        self._grid.addWidget(label, row, 1)
+        self._grid.addWidget(value, row, 2)
         self.buttons[index], self.values[index] = button, value
-        if with_bar:
-            bar = QProgressBar()
-            bar.setRange(0, BAR_STEPS)
-            bar.setValue(0)
-            bar.setTextVisible(False)
-            bar.setFixedSize(60, 10)
-            self._grid.addWidget(bar, row, 2)
-            self.bars[index] = bar
+        if not with_bar:
+            return row + 1
+        bar = QProgressBar()
+        bar.setRange(0, BAR_STEPS)
+        bar.setValue(0)
+        bar.setTextVisible(False)
+        bar.setFixedHeight(7)
+        self._grid.addWidget(bar, row + 1, 1, 1, 2)
+        self.bars[index] = bar
+        return row + 2
 
     def select(self, index: int) -> None:
         button = self.buttons.get(index)
@@ -120,7 +143,7 @@ class ProbabilityChart(QWidget):
             bar.setValue(0)
 
     def set_values(self, similarity: np.ndarray, logit_scale: float) -> np.ndarray:
-        """Fill in probabilities (classes) and similarities (criteria); returns the probabilities."""
+        """Fill in class probabilities and criterion similarities; returns the probabilities."""
         class_indices = self.prompt_set.class_indices()
         probabilities = class_probabilities(similarity, class_indices, logit_scale)
         for index, probability in zip(class_indices, probabilities, strict=True):

@@ -74,8 +74,9 @@ class PromptSetEditor(QDialog):
         layout.addLayout(row)
         layout.addWidget(buttons)
 
-    def add_row(self, label: str, texts: str, kind: str, high_risk: bool,
-                points: int | None) -> None:
+    def add_row(
+        self, label: str, texts: str, kind: str, high_risk: bool, points: int | None
+    ) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
         label_item = QTableWidgetItem(label)
@@ -109,8 +110,11 @@ class PromptSetEditor(QDialog):
             if points is not None:
                 entry["points"] = points
             entries[self.table.cellWidget(row, 2).currentText()].append(entry)
-        return {"name": self.name_edit.text().strip(), "classes": entries["class"],
-                "criteria": entries["criterion"]}
+        return {
+            "name": self.name_edit.text().strip(),
+            "classes": entries["class"],
+            "criteria": entries["criterion"],
+        }
 
     def save(self) -> None:
         """Validate, write to the user prompt folder and close; a problem is shown in a dialog."""
@@ -123,7 +127,10 @@ class PromptSetEditor(QDialog):
             return
         except OSError as error:
             log.error("Writing the prompt set failed: %r", error)
-            QMessageBox.warning(self, "Prompt set not saved",
-                                "The prompt set could not be written to your data folder.")
+            QMessageBox.warning(
+                self,
+                "Prompt set not saved",
+                "The prompt set could not be written to your data folder.",
+            )
             return
         self.accept()

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QWidget,
+)
 
+from medgrad_desktop.engine.api import ENTROPY_RADII
 from medgrad_desktop.explain.colormaps import COLORMAPS
 
 DEFAULT_OPACITY_PERCENT = 55
 DEFAULT_RADIUS = 5
-RADIUS_RANGE = (1, 25)
+RADIUS_RANGE = (min(ENTROPY_RADII), max(ENTROPY_RADII))
 
 
 def _slider_row(slider: QSlider, value_label: QLabel) -> QWidget:

@@ -1,0 +1,424 @@
+"""``ExplainEngine``: explanations computed off the GUI thread, cached, latest request first.
+
+One model thread owns the model (loading, text encoding, ``compute_evidence``); a small pool of
+CPU workers decodes images and renders display maps. A request goes decode → evidence (cache
+or model) → maps; each stage first checks that its request is still wanted, so a newer view
+request supersedes older ones and a newer maps request for the same image replaces a queued one.
+All public methods only queue work and return at once; results arrive on the listener.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from medgrad_desktop.engine.api import (
+    DEFAULT_CACHE_BYTES,
+    ENTROPY_RADII,
+    EngineListener,
+    ExplainRequest,
+    ModelInfo,
+)
+from medgrad_desktop.engine.cache import ByteLRUCache
+from medgrad_desktop.engine.decoding import DecodedImage, decode_image, file_key
+from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
+from medgrad_desktop.engine.rendering import MapRenderer
+from medgrad_desktop.engine.workers import PriorityWorkerPool, Task
+from medgrad_desktop.errors import ComputeError, MedGradError, PromptSetError
+from medgrad_desktop.explain.attribution import METHODS, Evidence, check_methods
+from medgrad_desktop.explain.bundle import ModelBundle
+
+log = logging.getLogger(__name__)
+
+VIEW, MAPS, PREFETCH, PRECOMPUTE, LOAD = "view", "maps", "prefetch", "precompute", "load"
+EVIDENCE_CACHE_SHARE = 8
+"""The evidence cache gets 1/8 of the byte budget; decoded images and maps get the rest."""
+
+
+@dataclass
+class _Job:
+    """One request travelling through the stages; later stages fill the optional fields."""
+
+    request: ExplainRequest
+    kind: str
+    prompt_index: int = 0
+    entropy_radius: int = 5
+    image: DecodedImage | None = None
+    model_side: int | None = None
+    evidence_key: tuple | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def id(self) -> int:
+        return self.request.request_id
+
+    @property
+    def path(self) -> Path:
+        return self.request.path
+
+
+def normalise_prompts(prompts: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """Prompts as ensembles of texts; raises ``PromptSetError`` for an empty list or text."""
+    groups = tuple((p,) if isinstance(p, str) else tuple(str(t) for t in p) for p in prompts)
+    if not groups or any(not g or any(not t.strip() for t in g) for g in groups):
+        raise PromptSetError("Every prompt needs some text, and at least one prompt is needed.")
+    return groups
+
+
+class ExplainEngine:
+    """Qt-free explanation engine; see the module docstring. Call ``shutdown`` when done."""
+
+    def __init__(
+        self,
+        listener: EngineListener,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        methods: Sequence[str] = METHODS,
+        precompute_radii: Iterable[int] = ENTROPY_RADII,
+        cpu_workers: int | None = None,
+    ) -> None:
+        self.listener = listener
+        self.methods = check_methods(methods)
+        self.precompute_radii = tuple(int(r) for r in precompute_radii)
+        evidence_bytes = cache_bytes // EVIDENCE_CACHE_SHARE
+        self.evidence_cache = ByteLRUCache(evidence_bytes)
+        self.render_cache = ByteLRUCache(cache_bytes - evidence_bytes)
+        self._renderer = MapRenderer(self.render_cache)
+        self._runner = ModelRunner(free_memory=self.clear_caches)
+        self._lock = threading.Lock()
+        self._emit_lock = threading.RLock()
+        self._closed = False
+        self._ids = itertools.count(1)
+        self._prompts: tuple[tuple[str, ...], ...] = ()
+        self._current_view: int | None = None
+        self._view_waiting = False
+        self._latest_maps: dict[Path, int] = {}
+        self._prefetch_ids: set[int] = set()
+        self._precompute_generation = 0
+        self._active: set[int] = set()
+        self._reported_queue = 0
+        self._model = PriorityWorkerPool(
+            "medgrad-model",
+            1,
+            low_priority_allowed=lambda: not self._view_waiting,
+            initializer=configure_model_thread,
+        )
+        workers = cpu_workers or min(4, max(2, (os.cpu_count() or 2) // 2))
+        self._cpu = PriorityWorkerPool("medgrad-cpu", workers)
+
+    # ----- public interface (GUI thread; never blocks on computation) -----
+
+    @property
+    def model_runs(self) -> int:
+        """How many times the model was run (``compute_evidence`` calls, retries included)."""
+        return self._runner.runs
+
+    def load_model(self, source: str | Path | ModelBundle, device: str | None = None) -> int:
+        """Open a model on the model thread → ``model_loaded`` or ``failed(id, None, error)``.
+        ``source``: "demo", a model folder or checkpoint, or an already loaded ``ModelBundle``."""
+        request_id = self._next_id()
+
+        def run() -> None:
+            try:
+                info = self._runner.load(source, device)
+            except MedGradError as error:
+                self._emit("failed", request_id, None, error)
+                return
+            self._emit("model_loaded", info)
+
+        self._model.submit(run, priority=-1, group=LOAD)
+        return request_id
+
+    def set_prompts(self, prompts: Sequence[str | Sequence[str]]) -> None:
+        """The prompts (each a text or an ensemble of synonyms) used by later requests."""
+        normalised = normalise_prompts(prompts)
+        with self._lock:
+            self._prompts = normalised
+
+    def request_view(self, path: str | Path, prompt_index: int = 0, entropy_radius: int = 5) -> int:
+        """Show ``path``: ``image_loaded``, ``evidence_ready`` and ``maps_ready`` follow for the
+        returned id unless a newer view request supersedes it first."""
+        path = Path(path)
+        job = self._new_job(path, VIEW, prompt_index, entropy_radius)
+        with self._lock:
+            self._current_view = job.id
+            self._view_waiting = True
+            self._latest_maps = {p: i for p, i in self._latest_maps.items() if p == path}
+            self._precompute_generation += 1
+        self._drop(
+            lambda t: t.group in (VIEW, PRECOMPUTE) or (t.group == MAPS and t.job.path != path)
+        )
+        self._submit(self._cpu, self._decode_stage, job)
+        return job.id
+
+    def request_maps(self, path: str | Path, prompt_index: int, entropy_radius: int) -> int:
+        """Maps for another prompt or radius from cached evidence (the model runs only if the
+        evidence is not cached, then ``evidence_ready`` comes first). A newer call for the same
+        path replaces this one while it waits."""
+        path = Path(path)
+        job = self._new_job(path, MAPS, prompt_index, entropy_radius)
+        with self._lock:
+            self._latest_maps[path] = job.id
+        self._drop(lambda t: t.group == MAPS and t.job.path == path)
+        self._submit(self._cpu, self._decode_stage, job)
+        return job.id
+
+    def prefetch(self, paths: Iterable[str | Path]) -> list[int]:
+        """Decode and explain ``paths`` when nothing else waits (fills the caches, no callbacks
+        except ``queue_changed``). Replaces the previous prefetch list."""
+        jobs = [self._new_job(Path(p), PREFETCH) for p in paths]
+        with self._lock:
+            self._prefetch_ids = {job.id for job in jobs}
+        self._drop(lambda t: t.group == PREFETCH)
+        for job in jobs:
+            self._submit(self._cpu, self._decode_stage, job)
+        return [job.id for job in jobs]
+
+    def cancel_pending(self) -> None:
+        """Forget every queued request; a model run in progress finishes but reports nothing."""
+        with self._lock:
+            self._current_view = None
+            self._view_waiting = False
+            self._latest_maps.clear()
+            self._prefetch_ids.clear()
+            self._precompute_generation += 1
+        self._drop(lambda t: t.group != LOAD)
+        self._model.wake()
+
+    def queue_length(self) -> int:
+        """Requests (view, maps, prefetch) not finished yet."""
+        with self._lock:
+            return len(self._active)
+
+    def clear_caches(self) -> None:
+        self.evidence_cache.clear()
+        self.render_cache.clear()
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no work is queued or running (for tests, benchmarks and the self-test)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = deadline - time.monotonic()
+            if self._cpu.wait_idle(left) and self._model.wait_idle(left) and self._cpu.is_idle():
+                return True
+        return False
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Cancel all work and join the threads (at most ``timeout`` s; a model run still going
+        is abandoned). No listener call happens after this returns."""
+        with self._emit_lock:
+            self._closed = True
+        self._cpu.stop()
+        self._model.stop()
+        deadline = time.monotonic() + timeout
+        if not (self._cpu.join(deadline) and self._model.join(deadline)):
+            log.warning("Engine threads still busy after %.1f s; abandoning them.", timeout)
+
+    # ----- bookkeeping -----
+
+    def _next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    def _new_job(self, path: Path, kind: str, prompt_index: int = 0, radius: int = 5) -> _Job:
+        with self._lock:
+            request = ExplainRequest(
+                path, self._prompts, self.methods, int(kind == PREFETCH), next(self._ids)
+            )
+            self._active.add(request.request_id)
+        return _Job(request, kind, int(prompt_index), int(radius))
+
+    def _is_current(self, job: _Job) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            if job.kind == VIEW:
+                return job.id == self._current_view
+            if job.kind == MAPS:
+                return self._latest_maps.get(job.path) == job.id
+            return job.id in self._prefetch_ids
+
+    def _finish(self, job: _Job) -> None:
+        with self._lock:
+            self._active.discard(job.id)
+        self._report_queue()
+
+    def _report_queue(self) -> None:
+        with self._lock:
+            pending = len(self._active)
+            changed, self._reported_queue = pending != self._reported_queue, pending
+        if changed:
+            self._emit("queue_changed", pending)
+
+    def _view_has_evidence(self, job: _Job) -> None:
+        """The current view no longer waits for the model: prefetch may run again."""
+        with self._lock:
+            if job.id == self._current_view:
+                self._view_waiting = False
+        self._model.wake()
+
+    def _drop(self, predicate: Callable[[Task], bool]) -> None:
+        """Remove matching queued tasks and forget their jobs (the count is reported from a
+        worker, so the calling GUI thread never waits for a listener callback)."""
+        removed = self._cpu.cancel(predicate) + self._model.cancel(predicate)
+        jobs = [task.job for task in removed if task.job is not None]
+        if jobs:
+            with self._lock:
+                self._active.difference_update(job.id for job in jobs)
+            self._cpu.submit(self._report_queue, priority=0, group=None)
+
+    def _emit(self, name: str, *args) -> None:
+        with self._emit_lock:
+            if self._closed:
+                return
+            try:
+                getattr(self.listener, name)(*args)
+            except Exception:  # the listener's bug must not stop the engine; logged in full
+                log.exception("The engine listener's %s callback failed", name)
+
+    def _emit_for(self, job: _Job, name: str, *args) -> None:
+        if self._is_current(job):
+            self._emit(name, *args)
+
+    # ----- stages -----
+
+    def _submit(self, pool: PriorityWorkerPool, stage: Callable[[_Job], None], job: _Job) -> None:
+        """Queue the next stage of ``job`` (prefetch after views; older requests first)."""
+        pool.submit(
+            lambda: self._stage(job, stage), job.request.priority, job.kind, job, order=job.id
+        )
+
+    def _stage(self, job: _Job, body: Callable[[_Job], None]) -> None:
+        """Run one stage of ``job`` if it is still wanted, turning errors into ``failed``."""
+        if not self._is_current(job):
+            self._finish(job)
+            return
+        self._report_queue()
+        try:
+            body(job)
+        except MedGradError as error:
+            self._fail(job, error)
+        except Exception as error:  # an unexpected bug: tell the user plainly, log everything
+            log.exception("Explaining %s failed unexpectedly", job.path)
+            self._fail(
+                job,
+                ComputeError(
+                    "The explanation could not be computed because of an unexpected error.",
+                    repr(error),
+                ),
+            )
+
+    def _fail(self, job: _Job, error: MedGradError) -> None:
+        log.info("Request %d for %s failed: %s (%s)", job.id, job.path, error, error.details)
+        if job.kind != PREFETCH:
+            self._emit_for(job, "failed", job.id, job.path, error)
+        self._view_has_evidence(job)
+        self._finish(job)
+
+    def _decoded(self, path: Path, bundle: ModelBundle | None) -> DecodedImage:
+        key = file_key(path, bundle.image_size if bundle is not None else None)
+        image = self.render_cache.get(key)
+        if image is None:
+            image = decode_image(path, bundle)
+            image.display.flags.writeable = False
+            self.render_cache.put(key, image)
+        return image
+
+    @staticmethod
+    def _evidence_key(bundle: ModelBundle, image: DecodedImage, request: ExplainRequest) -> tuple:
+        return ("evidence", bundle.model_id, image.content_hash, request.prompts, request.methods)
+
+    def _decode_stage(self, job: _Job) -> None:
+        bundle = self._runner.bundle
+        job.image = self._decoded(job.path, bundle)
+        if job.kind == VIEW:
+            self._emit_for(job, "image_loaded", job.id, job.image.loaded())
+        if bundle is not None:
+            job.model_side = bundle.image_size
+            job.evidence_key = self._evidence_key(bundle, job.image, job.request)
+            job.evidence = self.evidence_cache.get(job.evidence_key)
+        if job.evidence is None:
+            self._submit(self._model, self._model_stage, job)
+            return
+        self._view_has_evidence(job)
+        if job.kind == PREFETCH:
+            self._finish(job)
+            return
+        if job.kind == VIEW:
+            self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
+        self._maps_stage(job)
+
+    def _model_stage(self, job: _Job) -> None:
+        bundle = self._runner.require_bundle()
+        if job.image is None or job.image.model_side != bundle.image_size:
+            job.image = self._decoded(job.path, bundle)  # decoded before this model was known
+        job.model_side = bundle.image_size
+        job.evidence_key = self._evidence_key(bundle, job.image, job.request)
+        job.evidence = self.evidence_cache.get(job.evidence_key)
+        if job.evidence is None:
+            job.evidence = self._runner.evidence(
+                job.image.model_input,
+                job.request.prompts,
+                job.request.methods,
+                notify=lambda error, info: self._device_changed(job, error, info),
+            )
+            self.evidence_cache.put(job.evidence_key, job.evidence)
+        self._view_has_evidence(job)
+        if job.kind == PREFETCH:
+            self._finish(job)
+            return
+        self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
+        self._submit(self._cpu, self._maps_stage, job)
+
+    def _device_changed(self, job: _Job, notice: MedGradError, info: ModelInfo) -> None:
+        self._emit("failed", job.id, None, notice)
+        self._emit("model_loaded", info)
+
+    def _maps_stage(self, job: _Job) -> None:
+        result = self._renderer.render(
+            job.evidence_key,
+            job.evidence,
+            job.image,
+            job.prompt_index,
+            job.entropy_radius,
+            job.model_side,
+        )
+        self._emit_for(job, "maps_ready", job.id, result)
+        self._finish(job)
+        self._start_precompute(job)
+
+    # ----- entropy weights for the slider, computed ahead on one CPU worker -----
+
+    def _start_precompute(self, job: _Job) -> None:
+        """Compute the entropy weights of the other radii, nearest first, one at a time."""
+        radius = job.entropy_radius
+        radii = sorted(self.precompute_radii, key=lambda r: (abs(r - radius), r))
+        with self._lock:
+            self._precompute_generation += 1
+            generation = self._precompute_generation
+        self._cpu.cancel(lambda t: t.group == PRECOMPUTE)
+        self._precompute_next(job.image, job.model_side, radii, generation)
+
+    def _precompute_next(
+        self, image: DecodedImage, model_side: int, radii: list[int], generation: int
+    ) -> None:
+        """Queue the first radius not cached yet; when done it queues the next (a newer view
+        or maps request starts a new generation and this chain stops)."""
+        while radii and self._renderer.has_entropy(image, radii[0], model_side):
+            radii = radii[1:]
+        if not radii:
+            return
+
+        def run() -> None:
+            with self._lock:
+                wanted = not self._closed and self._precompute_generation == generation
+            if wanted:
+                self._renderer.entropy(image, radii[0], model_side)
+                self._precompute_next(image, model_side, radii[1:], generation)
+
+        self._cpu.submit(run, priority=2, group=PRECOMPUTE)

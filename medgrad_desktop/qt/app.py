@@ -1,0 +1,114 @@
+"""Starting the viewer: QApplication, settings location, engine, window, and the self-test."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from medgrad_desktop.engine.api import DEFAULT_CACHE_BYTES
+from medgrad_desktop.explain.attribution import METHODS
+from medgrad_desktop.paths import APP_NAME
+from medgrad_desktop.qt.engine_bridge import EngineBridge
+from medgrad_desktop.qt.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+ORGANISATION = "MedGrad"
+SELF_TEST_TIMEOUT_S = 120
+DEFAULT_WINDOW_SIZE = (1280, 800)
+
+
+def configure_application(app: QCoreApplication) -> None:
+    """Names for QSettings; ``MEDGRAD_SETTINGS_DIR`` keeps settings in an INI file there."""
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APP_NAME)
+    settings_dir = os.environ.get("MEDGRAD_SETTINGS_DIR")
+    if settings_dir:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+
+
+def get_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_application(app)
+    return app
+
+
+def build_main_window(
+    device: str | None = None, cache_bytes: int = DEFAULT_CACHE_BYTES
+) -> MainWindow:
+    """A window with its own engine (the bridge is the engine's listener)."""
+    from medgrad_desktop.engine.engine import ExplainEngine
+
+    bridge = EngineBridge()
+    engine = ExplainEngine(bridge, cache_bytes=cache_bytes)
+    window = MainWindow(engine, bridge, device=device)
+    bridge.setParent(window)
+    window.resize(*DEFAULT_WINDOW_SIZE)
+    return window
+
+
+def _wait_for_first_maps(app: QApplication, window: MainWindow, timeout_s: float) -> str:
+    """Run the event loop until the first image's three maps are shown; '' or a problem."""
+    loop = QEventLoop()
+    outcome = {"problem": f"No maps appeared within {timeout_s:.0f} seconds."}
+
+    def finish(problem: str) -> None:
+        outcome["problem"] = problem
+        loop.quit()
+
+    def on_maps(result) -> None:
+        missing = [m for m in METHODS if m not in result.maps]
+        finish(f"Maps missing: {', '.join(missing)}." if missing else "")
+
+    window.controller.mapsShown.connect(on_maps)
+    window.controller.modelFailed.connect(lambda message: finish(message))
+    first = window.browser.current_path()
+
+    def on_failed(_request_id, path, error) -> None:
+        if path is None or path == first:  # a notice about another image is not fatal
+            finish(error.message)
+
+    window.bridge.sig_failed.connect(on_failed)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    return outcome["problem"]
+
+
+def run_gui(
+    folder: Path | None = None,
+    model: str | Path = "demo",
+    device: str | None = None,
+    self_test: bool = False,
+    screenshot: Path | None = None,
+) -> int:
+    """Open the viewer on ``folder`` (the demo folder if None); returns the exit code."""
+    app = get_application()
+    if folder is None:
+        from medgrad_desktop.demo import ensure_demo_folder
+
+        folder = ensure_demo_folder()
+    window = build_main_window(device=device)
+    if not self_test:
+        window.restore_window_state()
+    window.show()
+    window.start(Path(folder), model)
+    if not self_test:
+        return app.exec()
+
+    problem = _wait_for_first_maps(app, window, SELF_TEST_TIMEOUT_S)
+    if not problem and screenshot is not None:
+        app.processEvents()
+        if not window.grab().save(str(screenshot)):
+            problem = f"The screenshot could not be written to {screenshot}."
+    window.close()
+    if problem:
+        print(f"Self-test failed: {problem}", file=sys.stderr)
+        return 1
+    print("Self-test passed" + (f"; screenshot saved to {screenshot}" if screenshot else "."))
+    return 0

@@ -1,0 +1,82 @@
+"""Shared trunk vs the seed's way (one forward + backward per prompt and method).
+
+ViT-B/16 architecture with random weights. Prints the median of ≥5 runs of each and, last,
+``shared-trunk speedup (K=<k>, <device>): <ratio>x``.
+
+    python tests/benchmarks/bench_explain.py [--device cpu|cuda] [--k 8] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from medgrad_desktop.explain import compute_evidence  # noqa: E402
+from medgrad_desktop.explain.bundle import ModelBundle  # noqa: E402
+from medgrad_desktop.explain.reference import reference_evidence  # noqa: E402
+from medgrad_desktop.explain.tokenizer import load_openai_tokenizer  # noqa: E402
+
+
+def vit_b16_bundle(device: torch.device) -> ModelBundle:
+    """A randomly initialised CLIP ViT-B/16 (the architecture of the MedGrad E-CLIP model)."""
+    from transformers import CLIPConfig, CLIPModel
+
+    config = CLIPConfig(
+        text_config={"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8,
+                     "num_hidden_layers": 12, "hidden_act": "quick_gelu",
+                     "bos_token_id": 49406, "eos_token_id": 49407, "pad_token_id": 49407},
+        vision_config={"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12,
+                       "num_hidden_layers": 12, "image_size": 224, "patch_size": 16,
+                       "hidden_act": "quick_gelu"},
+        projection_dim=512,
+    )
+    torch.manual_seed(0)
+    model = CLIPModel(config).to(device).eval()
+    return ModelBundle(model=model, tokenizer=load_openai_tokenizer(), device=device,
+                       dtype=torch.float32, model_id="vitb16-random", image_size=224)
+
+
+def timed(fn, runs: int, device: torch.device) -> float:
+    times = []
+    for _ in range(runs):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    bundle = vit_b16_bundle(device)
+    image = np.random.default_rng(0).integers(0, 256, (450, 600, 3), dtype=np.uint8)
+    texts = bundle.encode_text([f"dermoscopic criterion number {i}" for i in range(args.k)])
+    shared = lambda: compute_evidence(bundle, image, texts)  # noqa: E731
+    seed = lambda: reference_evidence(bundle, image, texts)  # noqa: E731
+    shared()  # warm-up
+    seed_way = timed(seed, args.runs, device)
+    shared_way = timed(shared, args.runs, device)
+    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"seed's way (3·K forward+backward): {seed_way * 1000:.0f} ms (median of {args.runs})")
+    print(f"shared trunk: {shared_way * 1000:.0f} ms (median of {args.runs})")
+    print(f"shared-trunk speedup (K={args.k}, {device.type}): {seed_way / shared_way:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

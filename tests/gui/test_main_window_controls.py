@@ -1,0 +1,107 @@
+"""Opacity, entropy radius, prompt choice, overlays toggle and PNG export on the real window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from tests.gui.main_window_helpers import wait_for_maps
+
+pytestmark = pytest.mark.gui
+
+
+def _maps(main_window) -> dict[str, np.ndarray]:
+    return {m: panel.map.copy() for m, panel in main_window.comparison.panels.items()}
+
+
+def test_opacity_changes_the_overlay_without_running_the_model(qtbot, main_window):
+    runs = main_window.engine.model_runs
+    main_window.controls.opacity_slider.setValue(20)
+    assert main_window.controls.opacity_label.text() == "20 %"
+    for panel in main_window.comparison.panels.values():
+        assert panel.overlay_item.opacity() == pytest.approx(0.20)
+    qtbot.wait(100)
+    assert main_window.engine.model_runs == runs
+
+
+def test_radius_changes_medgrad_only_without_running_the_model(qtbot, main_window, image_folder):
+    before, runs = _maps(main_window), main_window.engine.model_runs
+    main_window.controls.radius_slider.setValue(17)
+    assert main_window.controls.radius_label.text() == "17 px"
+    wait_for_maps(qtbot, main_window, image_folder / "case_01.png", radius=17)
+    after = _maps(main_window)
+    assert not np.array_equal(before["medgrad"], after["medgrad"])
+    np.testing.assert_array_equal(before["gradcam"], after["gradcam"])
+    np.testing.assert_array_equal(before["gradeclip"], after["gradeclip"])
+    assert main_window.engine.model_runs == runs
+
+
+def test_slider_drag_is_debounced_to_the_final_radius(qtbot, main_window, image_folder):
+    shown = []
+    main_window.controller.mapsShown.connect(lambda result: shown.append(result.entropy_radius))
+    for radius in range(6, 15):
+        main_window.controls.radius_slider.setValue(radius)
+    wait_for_maps(qtbot, main_window, image_folder / "case_01.png", radius=14)
+    assert shown == [14]
+
+
+def test_switching_prompt_shows_its_maps_without_running_the_model(
+    qtbot, main_window, image_folder
+):
+    before, runs = _maps(main_window), main_window.engine.model_runs
+    chart = main_window.prompt_panel.chart
+    chart.buttons[1].click()
+    wait_for_maps(qtbot, main_window, image_folder / "case_01.png", prompt_index=1)
+    after = _maps(main_window)
+    assert any(not np.array_equal(before[m], after[m]) for m in before)
+    assert main_window.engine.model_runs == runs
+    assert chart.selected() == 1
+
+
+def test_switching_prompt_set_reruns_the_model(qtbot, main_window, image_folder):
+    panel = main_window.prompt_panel
+    names = [panel.set_combo.itemText(i) for i in range(panel.set_combo.count())]
+    assert len(names) >= 2
+    runs = main_window.engine.model_runs
+    panel.set_combo.setCurrentIndex((panel.set_combo.currentIndex() + 1) % len(names))
+    wait_for_maps(qtbot, main_window, image_folder / "case_01.png")
+    assert main_window.engine.model_runs > runs
+    assert len(panel.chart.buttons) == len(panel.prompt_set.items)
+
+
+def test_high_risk_classes_are_flagged(main_window):
+    panel = main_window.prompt_panel
+    for index, item in enumerate(panel.prompt_set.items):
+        row_label = panel.chart.buttons[index].toolTip()
+        assert ("High-risk" in row_label) == item.high_risk
+
+
+def test_space_toggles_overlays(qtbot, main_window):
+    main_window.activateWindow()
+    qtbot.keyClick(main_window.browser.view, Qt.Key.Key_Space)
+    assert all(not p.overlay_item.isVisible() for p in main_window.comparison.panels.values())
+    qtbot.keyClick(main_window.browser.view, Qt.Key.Key_Space)
+    assert all(p.overlay_item.isVisible() for p in main_window.comparison.panels.values())
+
+
+def test_views_are_linked(main_window):
+    original = main_window.comparison.original.view_box
+    original.setRange(xRange=(10, 30), yRange=(10, 30), padding=0)
+    for panel in main_window.comparison.panels.values():
+        (x0, x1), _ = panel.view_box.viewRange()
+        assert (x0, x1) == pytest.approx(original.viewRange()[0])
+
+
+def test_export_png_writes_the_comparison(main_window, tmp_path):
+    target = tmp_path / "out" / "comparison.png"
+    target.parent.mkdir()
+    assert main_window.export_png(target)
+    with Image.open(target) as image:
+        image.load()
+        assert image.format == "PNG"
+        size = main_window.comparison.size()
+        assert image.size[0] >= size.width() * 0.9 and image.size[1] >= size.height() * 0.9
+        assert image.size[0] > 300 and image.size[1] > 200
+        assert np.asarray(image.convert("L")).std() > 5  # not a blank picture

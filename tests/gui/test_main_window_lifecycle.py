@@ -1,0 +1,77 @@
+"""Cancelling by moving on, model errors, closing while computing, event-loop stalls."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from tests.gui.main_window_helpers import wait_for_maps
+
+pytestmark = pytest.mark.gui
+
+
+def test_moving_on_before_a_result_arrives_shows_only_the_last_image(
+    qtbot, main_window, image_folder
+):
+    shown = []
+    main_window.controller.mapsShown.connect(lambda result: shown.append(result.path.name))
+    main_window.engine.clear_caches()
+    for _ in range(3):  # three moves with no event processing in between
+        main_window.step_image(1)
+    wait_for_maps(qtbot, main_window, image_folder / "case_04.png")
+    qtbot.wait(300)
+    assert shown == ["case_04.png"]
+    assert main_window.comparison.image_path == image_folder / "case_04.png"
+
+
+def test_a_model_that_cannot_load_is_reported_and_the_app_goes_on(
+    qtbot, main_window, tmp_path, image_folder
+):
+    bad = tmp_path / "broken.pth"
+    bad.write_bytes(b"definitely not a checkpoint")
+    main_window.open_model(bad)
+    qtbot.waitUntil(
+        lambda: main_window.findChild(QMessageBox, "modelErrorBox") is not None, timeout=10_000
+    )
+    box = main_window.findChild(QMessageBox, "modelErrorBox")
+    assert box.text() == main_window.controller.last_error and box.text().endswith(".")
+    box.close()
+    main_window.step_image(1)  # the previous model is still loaded in the engine
+    wait_for_maps(qtbot, main_window, image_folder / "case_02.png")
+
+
+def test_close_while_computing(qtbot, main_window):
+    main_window.engine.clear_caches()
+    main_window.step_image(1)
+    started = time.monotonic()
+    main_window.close()
+    assert time.monotonic() - started < 6.0
+    assert not main_window.isVisible()
+    qtbot.wait(50)  # queued signals after shutdown must not touch anything
+
+
+def test_event_loop_keeps_ticking_while_images_are_explained(qtbot, main_window, image_folder):
+    gaps = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    main_window.engine.clear_caches()
+    for index in range(2, 6):
+        main_window.step_image(1)
+        wait_for_maps(qtbot, main_window, image_folder / f"case_{index:02d}.png")
+    timer.stop()
+    assert len(gaps) >= 4
+    assert max(gaps) < 250, f"worst event-loop stall {max(gaps)} ms"
