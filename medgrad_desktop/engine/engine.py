@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from medgrad_desktop.engine.api import (
@@ -27,48 +26,26 @@ from medgrad_desktop.engine.api import (
 )
 from medgrad_desktop.engine.cache import ByteLRUCache
 from medgrad_desktop.engine.decoding import DecodedImage, decode_image, file_key
+from medgrad_desktop.engine.jobs import (
+    LOAD,
+    MAPS,
+    PRECOMPUTE,
+    PREFETCH,
+    VIEW,
+    Job,
+    normalise_prompts,
+)
 from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
 from medgrad_desktop.engine.rendering import MapRenderer
 from medgrad_desktop.engine.workers import PriorityWorkerPool, Task
-from medgrad_desktop.errors import ComputeError, MedGradError, PromptSetError
-from medgrad_desktop.explain.attribution import METHODS, Evidence, check_methods
+from medgrad_desktop.errors import ComputeError, MedGradError
+from medgrad_desktop.explain.attribution import METHODS, check_methods
 from medgrad_desktop.explain.bundle import ModelBundle
 
 log = logging.getLogger(__name__)
 
-VIEW, MAPS, PREFETCH, PRECOMPUTE, LOAD = "view", "maps", "prefetch", "precompute", "load"
 EVIDENCE_CACHE_SHARE = 8
 """The evidence cache gets 1/8 of the byte budget; decoded images and maps get the rest."""
-
-
-@dataclass
-class _Job:
-    """One request travelling through the stages; later stages fill the optional fields."""
-
-    request: ExplainRequest
-    kind: str
-    prompt_index: int = 0
-    entropy_radius: int = 5
-    image: DecodedImage | None = None
-    model_side: int | None = None
-    evidence_key: tuple | None = None
-    evidence: Evidence | None = None
-
-    @property
-    def id(self) -> int:
-        return self.request.request_id
-
-    @property
-    def path(self) -> Path:
-        return self.request.path
-
-
-def normalise_prompts(prompts: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:
-    """Prompts as ensembles of texts; raises ``PromptSetError`` for an empty list or text."""
-    groups = tuple((p,) if isinstance(p, str) else tuple(str(t) for t in p) for p in prompts)
-    if not groups or any(not g or any(not t.strip() for t in g) for g in groups):
-        raise PromptSetError("Every prompt needs some text, and at least one prompt is needed.")
-    return groups
 
 
 class ExplainEngine:
@@ -225,15 +202,15 @@ class ExplainEngine:
         with self._lock:
             return next(self._ids)
 
-    def _new_job(self, path: Path, kind: str, prompt_index: int = 0, radius: int = 5) -> _Job:
+    def _new_job(self, path: Path, kind: str, prompt_index: int = 0, radius: int = 5) -> Job:
         with self._lock:
             request = ExplainRequest(
                 path, self._prompts, self.methods, int(kind == PREFETCH), next(self._ids)
             )
             self._active.add(request.request_id)
-        return _Job(request, kind, int(prompt_index), int(radius))
+        return Job(request, kind, int(prompt_index), int(radius))
 
-    def _is_current(self, job: _Job) -> bool:
+    def _is_current(self, job: Job) -> bool:
         with self._lock:
             if self._closed:
                 return False
@@ -243,7 +220,7 @@ class ExplainEngine:
                 return self._latest_maps.get(job.path) == job.id
             return job.id in self._prefetch_ids
 
-    def _finish(self, job: _Job) -> None:
+    def _finish(self, job: Job) -> None:
         with self._lock:
             self._active.discard(job.id)
         self._report_queue()
@@ -255,7 +232,7 @@ class ExplainEngine:
         if changed:
             self._emit("queue_changed", pending)
 
-    def _view_has_evidence(self, job: _Job) -> None:
+    def _view_has_evidence(self, job: Job) -> None:
         """The current view no longer waits for the model: prefetch may run again."""
         with self._lock:
             if job.id == self._current_view:
@@ -281,19 +258,19 @@ class ExplainEngine:
             except Exception:  # the listener's bug must not stop the engine; logged in full
                 log.exception("The engine listener's %s callback failed", name)
 
-    def _emit_for(self, job: _Job, name: str, *args) -> None:
+    def _emit_for(self, job: Job, name: str, *args) -> None:
         if self._is_current(job):
             self._emit(name, *args)
 
     # ----- stages -----
 
-    def _submit(self, pool: PriorityWorkerPool, stage: Callable[[_Job], None], job: _Job) -> None:
+    def _submit(self, pool: PriorityWorkerPool, stage: Callable[[Job], None], job: Job) -> None:
         """Queue the next stage of ``job`` (prefetch after views; older requests first)."""
         pool.submit(
             lambda: self._stage(job, stage), job.request.priority, job.kind, job, order=job.id
         )
 
-    def _stage(self, job: _Job, body: Callable[[_Job], None]) -> None:
+    def _stage(self, job: Job, body: Callable[[Job], None]) -> None:
         """Run one stage of ``job`` if it is still wanted, turning errors into ``failed``."""
         if not self._is_current(job):
             self._finish(job)
@@ -313,7 +290,7 @@ class ExplainEngine:
                 ),
             )
 
-    def _fail(self, job: _Job, error: MedGradError) -> None:
+    def _fail(self, job: Job, error: MedGradError) -> None:
         log.info("Request %d for %s failed: %s (%s)", job.id, job.path, error, error.details)
         if job.kind != PREFETCH:
             self._emit_for(job, "failed", job.id, job.path, error)
@@ -333,7 +310,7 @@ class ExplainEngine:
     def _evidence_key(bundle: ModelBundle, image: DecodedImage, request: ExplainRequest) -> tuple:
         return ("evidence", bundle.model_id, image.content_hash, request.prompts, request.methods)
 
-    def _decode_stage(self, job: _Job) -> None:
+    def _decode_stage(self, job: Job) -> None:
         bundle = self._runner.bundle
         job.image = self._decoded(job.path, bundle)
         if job.kind == VIEW:
@@ -353,7 +330,7 @@ class ExplainEngine:
             self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
         self._maps_stage(job)
 
-    def _model_stage(self, job: _Job) -> None:
+    def _model_stage(self, job: Job) -> None:
         bundle = self._runner.require_bundle()
         if job.image is None or job.image.model_side != bundle.image_size:
             job.image = self._decoded(job.path, bundle)  # decoded before this model was known
@@ -375,11 +352,11 @@ class ExplainEngine:
         self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
         self._submit(self._cpu, self._maps_stage, job)
 
-    def _device_changed(self, job: _Job, notice: MedGradError, info: ModelInfo) -> None:
+    def _device_changed(self, job: Job, notice: MedGradError, info: ModelInfo) -> None:
         self._emit("failed", job.id, None, notice)
         self._emit("model_loaded", info)
 
-    def _maps_stage(self, job: _Job) -> None:
+    def _maps_stage(self, job: Job) -> None:
         result = self._renderer.render(
             job.evidence_key,
             job.evidence,
@@ -394,7 +371,7 @@ class ExplainEngine:
 
     # ----- entropy weights for the slider, computed ahead on one CPU worker -----
 
-    def _start_precompute(self, job: _Job) -> None:
+    def _start_precompute(self, job: Job) -> None:
         """Compute the entropy weights of the other radii, nearest first, one at a time."""
         radius = job.entropy_radius
         radii = sorted(self.precompute_radii, key=lambda r: (abs(r - radius), r))
