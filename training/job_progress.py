@@ -178,7 +178,7 @@ def format_duration(seconds: float | None) -> str:
     """``1 h 05 min``, ``4 min 10 s``, ``12 s``; an em dash when unknown."""
     if seconds is None:
         return "—"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

@@ -18,7 +18,7 @@ from medgrad_desktop.engine.decoding import DecodedImage
 from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.attribution import Evidence
 from medgrad_desktop.explain.display import display_maps, has_positive_evidence, minmax, upsample
-from medgrad_desktop.explain.entropy import entropy_weight
+from medgrad_desktop.explain.entropy import EntropyInput, entropy_weight, prepare_entropy_input
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -47,11 +47,20 @@ class MapRenderer:
     def has_entropy(self, image: DecodedImage, radius: int, model_side: int) -> bool:
         return self._entropy_key(image, radius, model_side) in self.cache
 
+    def entropy_input(self, image: DecodedImage) -> EntropyInput:
+        """The grey work image shared by every radius of one image (cached)."""
+        key = ("entropy-input", image.content_hash, image.display.shape[:2])
+        value = self.cache.get(key)
+        if value is None:
+            value = prepare_entropy_input(image.display)
+            self.cache.put(key, value)
+        return value
+
     def entropy(self, image: DecodedImage, radius: int, model_side: int) -> np.ndarray:
         """MedGrad's entropy weight (H, W) of the display image, cached per (image, radius)."""
         return self._cached(
             self._entropy_key(image, radius, model_side),
-            lambda: entropy_weight(image.display, radius, model_side),
+            lambda: entropy_weight(self.entropy_input(image), radius, model_side),
         )
 
     def render(

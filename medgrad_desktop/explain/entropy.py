@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from skimage.color import rgb2gray
 from skimage.filters.rank import entropy as rank_entropy
 from skimage.morphology import disk
 from skimage.transform import resize
+
+from medgrad_desktop.explain.display import upsample
 
 ENTROPY_WORK_SIDE = 320
 """Longest side (pixels) at which the entropy weight is computed before resizing to the image."""
@@ -45,13 +48,21 @@ def work_shape(image_hw: tuple[int, int], max_side: int = ENTROPY_WORK_SIDE) -> 
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def entropy_weight(image: np.ndarray, radius_model_px: float, model_side: int,
-                   max_side: int = ENTROPY_WORK_SIDE) -> np.ndarray:
-    """MedGrad's pixel weight w_e: local entropy divided by its maximum, float32 (H, W) in [0, 1].
+@dataclass(frozen=True)
+class EntropyInput:
+    """The grey levels of an image at the resolution where entropy is computed (reusable for
+    every radius) and the image's own (H, W)."""
 
-    The radius is in model-input pixels and scaled to the resolution where entropy is computed
-    (the image, shrunk so its longer side is at most ``max_side``); the result is resized back.
-    """
+    grey: np.ndarray
+    image_hw: tuple[int, int]
+
+    @property
+    def nbytes(self) -> int:
+        return self.grey.nbytes
+
+
+def prepare_entropy_input(image: np.ndarray, max_side: int = ENTROPY_WORK_SIDE) -> EntropyInput:
+    """Grey levels of ``image`` shrunk so the longer side is at most ``max_side``."""
     height, width = image.shape[:2]
     work_hw = work_shape((height, width), max_side)
     grey = grey_levels(image)
@@ -59,9 +70,23 @@ def entropy_weight(image: np.ndarray, radius_model_px: float, model_side: int,
         grey = np.round(
             resize(grey, work_hw, order=1, preserve_range=True, anti_aliasing=True)
         ).astype(np.uint8)
+    return EntropyInput(grey=grey, image_hw=(height, width))
+
+
+def entropy_weight(image: np.ndarray | EntropyInput, radius_model_px: float, model_side: int,
+                   max_side: int = ENTROPY_WORK_SIDE) -> np.ndarray:
+    """MedGrad's pixel weight w_e: local entropy divided by its maximum, float32 (H, W) in [0, 1].
+
+    The radius is in model-input pixels and scaled to the resolution where entropy is computed
+    (the image, shrunk so its longer side is at most ``max_side``); the result is resized back.
+    Pass an ``EntropyInput`` to reuse the grey work image across radii.
+    """
+    prepared = image if isinstance(image, EntropyInput) else prepare_entropy_input(image, max_side)
+    height, width = prepared.image_hw
+    work_hw = prepared.grey.shape[:2]
     radius = radius_at_resolution(radius_model_px, (height, width), model_side, work_hw)
-    weight = rank_entropy(grey, disk(radius)).astype(np.float32)
+    weight = rank_entropy(prepared.grey, disk(radius)).astype(np.float32)
     if work_hw != (height, width):
-        weight = resize(weight, (height, width), order=1, preserve_range=True).astype(np.float32)
+        weight = upsample(weight[None], height, width)[0]
     peak = float(weight.max())
     return weight / peak if peak > 0 else np.zeros_like(weight)

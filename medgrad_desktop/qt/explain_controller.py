@@ -162,6 +162,6 @@ class ExplainController(QObject):
             self.status.show_message(error.message)
 
     def show_problem(self, message: str) -> None:
+        """A problem with what is on screen: the banner says it (the status bar stays short)."""
         self.last_error = message
         self.banner.show_message(message)
-        self.status.show_message(message)

@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         editor = PromptSetEditor(prompt_set, self)
         if editor.exec() and editor.saved_path is not None:
             self.prompt_panel.reload_sets(select=editor.saved_path)
-            self.status_panel.show_message(f"Prompt set saved to {editor.saved_path}.")
+            self.status_panel.show_message(f"Prompt set saved as {editor.saved_path.name}.")
 
     # -- view -------------------------------------------------------------------------------
     def step_image(self, delta: int) -> None:
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
         path = Path(path).with_suffix(".png")
         written = self.comparison.export_png(path)
         if written:
-            self.status_panel.show_message(f"Saved {path}.")
+            self.status_panel.show_message(f"Saved {path.name}.")
         else:
             log.error("Writing %s failed", path)
             self.controller.show_problem(f"The picture could not be saved to {path}.")

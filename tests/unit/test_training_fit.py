@@ -136,7 +136,7 @@ def test_sigterm_saves_last_and_resume_continues(tiny, tmp_path):
         sys.executable,
         "-m",
         "training",
-        *fit_args(data, model, run, "--epochs", "3", "--batch-size", "2"),
+        *fit_args(data, model, run, "--epochs", "2", "--batch-size", "2"),
     ]
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True

@@ -29,6 +29,7 @@ class FolderBrowser(QWidget):
 
         self.title = QLabel("Images")
         self.title.setStyleSheet("font-weight: bold")
+        self.title.setWordWrap(True)
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("Filter file names")
         self.filter_box.setClearButtonEnabled(True)
@@ -54,7 +55,8 @@ class FolderBrowser(QWidget):
         paths = list_image_files(folder)
         self.folder = folder
         self.model.set_paths(paths)
-        self.title.setText(f"Images — {folder.name} ({len(paths)})")
+        self.title.setText(f"{folder.name} — {len(paths)} images")
+        self.title.setToolTip(str(folder))
         if paths:
             self.select_row(0)
         else:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QRadioButton,
     QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -56,11 +57,10 @@ class ProbabilityChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(2, 2, 2, 2)
-        self._grid.setHorizontalSpacing(6)
-        self._grid.setVerticalSpacing(2)
-        self._grid.setColumnStretch(1, 1)
+        self._outer = QVBoxLayout(self)
+        self._outer.setContentsMargins(0, 0, 0, 0)
+        self._rows: QWidget | None = None
+        self._grid = QGridLayout()
         self._group = QButtonGroup(self)
         self._group.idClicked.connect(self.promptSelected)
         self.values: dict[int, QLabel] = {}
@@ -70,12 +70,18 @@ class ProbabilityChart(QWidget):
 
     def set_prompt_set(self, prompt_set: PromptSet, selected: int = 0) -> None:
         """Rebuild the rows for ``prompt_set`` with no values yet."""
-        while self._grid.count():
-            widget = self._grid.takeAt(0).widget()
-            if isinstance(widget, QRadioButton):
-                self._group.removeButton(widget)
-            if widget is not None:
-                widget.deleteLater()
+        for button in self._group.buttons():
+            self._group.removeButton(button)
+        if self._rows is not None:  # a fresh grid each time: no leftover row sizes
+            self._rows.hide()
+            self._rows.deleteLater()
+        self._rows = QWidget()
+        self._grid = QGridLayout(self._rows)
+        self._grid.setContentsMargins(2, 2, 2, 2)
+        self._grid.setHorizontalSpacing(6)
+        self._grid.setVerticalSpacing(2)
+        self._grid.setColumnStretch(1, 1)
+        self._outer.addWidget(self._rows)
         self.values.clear()
         self.bars.clear()
         self.buttons.clear()
@@ -89,6 +95,8 @@ class ProbabilityChart(QWidget):
             if not indices:
                 continue
             heading = QLabel(title)
+            heading.setWordWrap(True)
+            heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             heading.setStyleSheet("font-weight: bold; margin-top: 4px")
             self._grid.addWidget(heading, row, 0, 1, 3)
             row += 1

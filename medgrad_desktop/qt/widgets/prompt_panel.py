@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -49,6 +49,7 @@ class PromptPanel(QGroupBox):
         self.chart = ProbabilityChart()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.chart)
         self.status = QLabel("Waiting for the model…")
         self.status.setWordWrap(True)
@@ -103,5 +104,4 @@ class PromptPanel(QGroupBox):
             return
         self.prompt_set = prompt_set
         self.chart.set_prompt_set(prompt_set, selected=0)
-        self.status.setText("Computing…")
         self.promptSetChanged.emit(prompt_set)

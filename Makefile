@@ -1,0 +1,76 @@
+# MedGrad Desktop: install, test, freeze and package.
+#
+#   make install       virtual environment .venv with the app, torch (CPU) and the test tools
+#   make test          the whole pytest suite, then the GUI self-test (offscreen)
+#   make lint          ruff
+#   make bundle        PyInstaller one-folder app in dist/medgrad-desktop/
+#   make bundle-test   frozen self-test + tiny train/evaluate/explain, from a path with spaces
+#   make deb           dist/medgrad-desktop_<version>_<arch>.deb
+#   make deb-test      unpack the .deb into a scratch root and run its self-test
+#   make tarball       dist/medgrad-desktop-<version>-linux-<arch>.tar.gz
+#
+# Windows (Inno Setup) and macOS (.app) packages are built on those systems:
+# see packaging/README-packaging.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' medgrad_desktop/__init__.py)
+ARCH    := $(shell dpkg --print-architecture 2>/dev/null || uname -m)
+BUNDLE  := dist/medgrad-desktop
+DEB     := dist/medgrad-desktop_$(VERSION)_$(ARCH).deb
+TARBALL := dist/medgrad-desktop-$(VERSION)-linux-$(ARCH).tar.gz
+SCRATCH := build/scratch
+HEADLESS := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+
+.PHONY: help install test lint bundle bundle-test deb deb-test tarball clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+install:
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install torch==2.13.0
+	$(PYTHON) -m pip install -e '.[test]'
+
+# pytest exits non-zero (5) when it collects no test, and make stops on any non-zero exit.
+test:
+	$(HEADLESS) $(PYTHON) -m pytest
+	rm -rf $(SCRATCH)/self-test && mkdir -p $(SCRATCH)/self-test
+	$(HEADLESS) MEDGRAD_USER_DATA=$(SCRATCH)/self-test/data MEDGRAD_SETTINGS_DIR=$(SCRATCH)/self-test/settings \
+		$(VENV)/bin/medgrad-desktop --self-test --screenshot $(SCRATCH)/self-test/window.png
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bundle:
+	$(VENV)/bin/pyinstaller build.spec --noconfirm
+	du -sh $(BUNDLE)
+
+bundle-test:
+	packaging/smoke/run_frozen.sh $(BUNDLE) "/tmp/Médgrad test dir"
+
+deb:
+	packaging/linux/build_deb.sh $(BUNDLE) dist
+
+deb-test:
+	rm -rf $(SCRATCH)/deb-root && mkdir -p $(SCRATCH)/deb-root
+	dpkg-deb --info $(DEB) | grep -q 'Package: medgrad-desktop'
+	dpkg-deb -x $(DEB) $(SCRATCH)/deb-root
+	test -x $(SCRATCH)/deb-root/usr/bin/medgrad-desktop
+	test -f $(SCRATCH)/deb-root/usr/share/applications/medgrad-desktop.desktop
+	test -f $(SCRATCH)/deb-root/usr/share/icons/hicolor/256x256/apps/medgrad-desktop.png
+	$(HEADLESS) MEDGRAD_USER_DATA=$(SCRATCH)/deb-data MEDGRAD_SETTINGS_DIR=$(SCRATCH)/deb-settings \
+		$(SCRATCH)/deb-root/opt/medgrad-desktop/medgrad-desktop --self-test
+	rm -rf $(SCRATCH)/deb-root $(SCRATCH)/deb-data $(SCRATCH)/deb-settings
+
+tarball:
+	tar -C dist -czf $(TARBALL) medgrad-desktop
+	du -sh $(TARBALL)
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,344 @@
+"""Rating mode: shows a session's cases blinded in the main window and saves every score.
+
+A score is shown as saved (✓) only after ``RatingSession.rate`` returned, i.e. after the
+commit is on disk; a failed save shows its plain reason and leaves the score marked unsaved.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from medgrad_desktop.engine.api import MapsResult
+from medgrad_desktop.errors import PromptSetError, SessionError
+from medgrad_desktop.explain.prompt_sets import PromptSet, load_prompt_set
+from medgrad_desktop.qt.rating.rating_bar import RatingBar
+from medgrad_desktop.qt.rating.rating_panel import PanelRating
+from medgrad_desktop.qt.rating.window_mode import RatingWindowMode
+from medgrad_desktop.review import RatingSession
+
+log = logging.getLogger(__name__)
+
+AUTO_ADVANCE_MS = 400
+ALL_DONE_TEXT = "Every case of this session is rated. Thank you. You can leave rating mode."
+
+
+class RatingController(QObject):
+    """Drives one ``RatingSession`` in a ``MainWindow``; ``left`` is emitted after ``leave``."""
+
+    left = Signal()
+    ratingSaved = Signal(int)  # audit id of a rating that is on disk
+
+    def __init__(self, window, session: RatingSession, parent: QObject | None = None) -> None:
+        super().__init__(parent or window)
+        self.window, self.session, self.config = window, session, session.config
+        self.order = session.cases_in_order()
+        self.mode = RatingWindowMode(window)
+        self.bar = RatingBar()
+        self.rows = [PanelRating(label) for label in ("A", "B", "C")]
+        self.active = False
+        self.index: int | None = None
+        self.prompts: list[str] = []
+        self.prompt_position = 0
+        self.assignment: list[tuple[str, str]] = []
+        self.case_started = time.monotonic()
+        self.maps_ready = False
+        self._advance_timer = QTimer(self)
+        self._advance_timer.setSingleShot(True)
+        self._advance_timer.setInterval(AUTO_ADVANCE_MS)
+        self._advance_timer.timeout.connect(self.advance)
+
+    # -- entering and leaving ---------------------------------------------------------------
+    def enter(self) -> bool:
+        """Switch the window to rating mode at the first unrated case; False if impossible."""
+        problem = self._choose_prompt_set()
+        if problem:
+            self._show_problem(problem)
+            return False
+        w = self.window
+        for position, row in enumerate(self.rows):
+            row.set_options(self.config.flag_wrong_region, self.config.comments)
+            row.scoreChosen.connect(lambda score, p=position: self.rate(p, score))
+            row.detailsChanged.connect(lambda p=position: self._details_changed(p))
+            row.tabbed.connect(lambda step, p=position: self.focus_row(p + step))
+        self.bar.set_reader(self.session.reader, self.session.study)
+        self.bar.previous_button.clicked.connect(lambda: self.step_case(-1))
+        self.bar.next_button.clicked.connect(lambda: self.step_case(1))
+        self.mode.enter(self.bar, self.rows, f"Rating session — reader {self.session.reader}")
+        self._apply_display_policy()
+        w.controller.mapsShown.connect(self._on_maps)
+        w.bridge.sig_evidence_ready.connect(self._on_evidence)
+        self.active = True
+        self._update_progress()
+        first = self.session.first_unrated_index()
+        notes = self._missing_note()
+        if first is None:
+            first = self._neighbour(-1, 1) or 0
+            notes = " ".join(filter(None, [ALL_DONE_TEXT, notes]))
+        self.bar.show_message(notes)
+        self.show_case(first)
+        return True
+
+    def leave(self) -> None:
+        """Restore the normal view and close the session file (every rating is saved)."""
+        if not self.active:
+            return
+        self.active = False
+        self._advance_timer.stop()
+        w = self.window
+        w.controller.mapsShown.disconnect(self._on_maps)
+        w.bridge.sig_evidence_ready.disconnect(self._on_evidence)
+        self.mode.leave()
+        self.session.close()
+        w.controller.show_path(w.browser.current_path())
+        self.left.emit()
+
+    def _apply_display_policy(self) -> None:
+        controls, fixed = self.window.controls, self.config.display
+        if "entropy_radius" in fixed:
+            controls.radius_slider.setValue(int(fixed["entropy_radius"]))
+        if self.config.display_policy == "fixed":
+            if "opacity" in fixed:
+                controls.opacity_slider.setValue(round(float(fixed["opacity"]) * 100))
+            if "colormap" in fixed:
+                controls.colormap_combo.setCurrentText(str(fixed["colormap"]))
+            self.mode.lock_display(True)
+
+    def _choose_prompt_set(self) -> str:
+        """Select a prompt set holding the session's prompts; '' or the problem."""
+        panel = self.window.prompt_panel
+        if self._fits(panel.prompt_set):
+            return ""
+        for position in range(panel.set_combo.count()):
+            try:
+                candidate = load_prompt_set(panel.set_combo.itemData(position))
+            except PromptSetError as error:
+                log.info("Skipping prompt set %s: %s", panel.set_combo.itemData(position), error)
+                continue
+            if self._fits(candidate):
+                panel.set_combo.setCurrentIndex(position)
+                return "" if self._fits(panel.prompt_set) else "The prompt set could not be opened."
+        wanted = self._needed_prompts()
+        if wanted:
+            return f"No prompt set holds the prompt '{wanted[0]}' of this session."
+        return "No prompt set has diagnosis classes, so the top class cannot be found."
+
+    def _needed_prompts(self) -> list[str]:
+        if self.config.prompt_mode == "fixed":
+            return [self.config.fixed_prompt]
+        return list(self.config.criteria_prompts) if self.config.prompt_mode == "criteria" else []
+
+    def _fits(self, prompt_set: PromptSet | None) -> bool:
+        if prompt_set is None:
+            return False
+        if self.config.prompt_mode == "top_class":
+            return bool(prompt_set.class_indices())
+        return set(self._needed_prompts()) <= set(prompt_set.labels())
+
+    # -- cases and prompts ------------------------------------------------------------------
+    @property
+    def case(self) -> str | None:
+        return None if self.index is None else self.order[self.index]
+
+    @property
+    def prompt(self) -> str:
+        return self.prompts[self.prompt_position] if self.prompts else ""
+
+    def show_case(self, index: int) -> None:
+        """Show case ``index`` of the blinded order (its saved ratings included)."""
+        self._advance_timer.stop()
+        self.index = index
+        case = self.order[index]
+        path = self.session.image_path(case)
+        if not path.is_file():
+            self._skip_missing(case, path)
+            return
+        self.assignment = self.session.panels(case)
+        self.mode.set_slot_titles([label for label, _method in self.assignment])
+        self.prompts = self.session.prompts(case)
+        ratings = self.session.case_ratings(case)
+        complete = [
+            all((p, label) in ratings for label, _m in self.assignment) for p in self.prompts
+        ]
+        self.case_started = time.monotonic()
+        self._load_prompt(complete.index(False) if False in complete else 0, request=False)
+        self.window.controller.show_path(path)
+
+    def _skip_missing(self, case: str, path: Path) -> None:
+        log.warning("Case image missing: %s", path)
+        self.bar.show_message(
+            f"The image '{Path(case).name}' cannot be found; the case is skipped."
+        )
+        following = self._neighbour(self.index, 1)
+        if following is not None:
+            self.show_case(following)
+
+    def _load_prompt(self, position: int, request: bool = True) -> None:
+        self.prompt_position = position
+        self.maps_ready = False
+        ratings = self.session.case_ratings(self.case)
+        for row, (label, _method) in zip(self.rows, self.assignment, strict=False):
+            row.set_label(label)
+            row.reset()
+            row.set_ratable(False)
+            saved = ratings.get((self.prompt, label))
+            if saved is not None:
+                row.show_saved(
+                    saved["score"], bool(saved["flag_wrong_region"]), saved["comment"] or ""
+                )
+            row.set_details_editable(saved is None or self.config.allow_edits)
+        self.bar.set_case(
+            self.index + 1, len(self.order), self.prompt, (position + 1, len(self.prompts))
+        )
+        if self.prompt:
+            chart_index = self.window.prompt_panel.prompt_set.labels().index(self.prompt)
+            if request:
+                self.window.prompt_panel.select_prompt(chart_index)
+            else:
+                self.window.prompt_panel.chart.select(chart_index)
+
+    def step_case(self, step: int) -> None:
+        following = self._neighbour(self.index, step)
+        if following is not None:
+            self.show_case(following)
+
+    def _neighbour(self, index: int | None, step: int) -> int | None:
+        """The next case from ``index`` in direction ``step`` whose image exists."""
+        position = (-1 if step > 0 else len(self.order)) if index is None else index
+        missing = set(self.session.missing_cases())
+        while 0 <= position + step < len(self.order):
+            position += step
+            if self.order[position] not in missing:
+                return position
+        return None
+
+    def advance(self) -> None:
+        """After a complete prompt: the next prompt of the case, else the next unrated case."""
+        ratings = self.session.case_ratings(self.case)
+        for position, prompt in enumerate(self.prompts):
+            if not all((prompt, label) in ratings for label, _m in self.assignment):
+                self._load_prompt(position)
+                return
+        following = self.session.first_unrated_index()
+        if following is None:
+            self.bar.show_message(ALL_DONE_TEXT)
+            return
+        self.show_case(following)
+
+    # -- engine answers ---------------------------------------------------------------------
+    def _on_evidence(self, _request_id: int, path: Path, evidence: Any) -> None:
+        """Top-class sessions: the case's prompt is the class the model ranks first."""
+        if not self.active or self.prompts or path != self._case_path():
+            return
+        prompt_set = self.window.prompt_panel.prompt_set
+        classes = prompt_set.class_indices()
+        if len(evidence.similarity) != len(prompt_set.items) or not classes:
+            return
+        top = max(classes, key=lambda i: float(evidence.similarity[i]))
+        self.prompts = [prompt_set.items[top].label]
+        self._load_prompt(0)
+
+    def _on_maps(self, result: MapsResult) -> None:
+        """Show each method's map in its blinded slot; enable rating for the current prompt."""
+        if not self.active or result.path != self._case_path():
+            return
+        for slot, (_label, method) in zip(self.mode.slots, self.assignment, strict=False):
+            if method in result.maps:
+                slot.set_map(result.maps[method], result.positive.get(method, True))
+        labels = self.window.prompt_panel.prompt_set.labels()
+        if not self.prompt or result.prompt_index != labels.index(self.prompt):
+            return
+        self.maps_ready = True
+        for row in self.rows[: len(self.assignment)]:
+            row.set_ratable(True)
+        self.focus_row(self._first_unsaved())
+
+    def _case_path(self) -> Path | None:
+        return None if self.case is None else self.session.image_path(self.case)
+
+    # -- rating -----------------------------------------------------------------------------
+    def rate(self, position: int, score: int) -> bool:
+        """Save ``score`` for the row at ``position``; True once it is on disk."""
+        row = self.rows[position]
+        if not self.maps_ready:
+            return False
+        if row.saved_score is not None and not self.config.allow_edits:
+            self.bar.show_message("This panel is already rated and this session allows no changes.")
+            return False
+        if not self._save(row, score):
+            return False
+        if all(r.is_saved() for r in self.rows[: len(self.assignment)]):
+            self._advance_timer.start()
+        else:
+            self.focus_row(self._first_unsaved())
+        return True
+
+    def _save(self, row: PanelRating, score: int) -> bool:
+        try:
+            audit_id = self.session.rate(
+                self.case,
+                row.label,
+                score,
+                prompt=self.prompt,
+                flag=row.flagged(),
+                comment=row.comment_text(),
+                display=self.display_settings(),
+                seconds_spent=round(time.monotonic() - self.case_started, 3),
+            )
+        except SessionError as error:
+            log.error("Rating not saved: %s (%s)", error.message, error.details)
+            row.show_unsaved(score, error.message)
+            self._show_problem(error.message)
+            return False
+        row.show_saved(score, row.flagged(), row.comment_text())
+        self._update_progress()
+        self.ratingSaved.emit(audit_id)
+        return True
+
+    def _details_changed(self, position: int) -> None:
+        row = self.rows[position]
+        if row.saved_score is not None and self.config.allow_edits and self.maps_ready:
+            self._save(row, row.saved_score)
+
+    def display_settings(self) -> dict[str, Any]:
+        """What the reader sees now; recorded with every rating."""
+        controls, info = self.window.controls, self.window.controller.model_info
+        shown = {
+            "opacity": controls.opacity(),
+            "colormap": controls.colormap(),
+            "entropy_radius": controls.radius(),
+        }
+        if info is not None:
+            shown["model_id"] = info.model_id
+        return shown
+
+    # -- focus, progress, messages ----------------------------------------------------------
+    def focus_row(self, position: int) -> None:
+        count = len(self.assignment) or 1
+        self.rows[position % count].setFocus(Qt.FocusReason.TabFocusReason)
+
+    def _first_unsaved(self) -> int:
+        for position, row in enumerate(self.rows[: len(self.assignment)]):
+            if not row.is_saved():
+                return position
+        return 0
+
+    def _update_progress(self) -> None:
+        done, total = self.session.progress()
+        self.bar.set_progress(done, total)
+
+    def _missing_note(self) -> str:
+        missing = self.session.missing_cases()
+        if not missing:
+            return ""
+        names = ", ".join(Path(case).name for case in missing[:3])
+        return f"{len(missing)} case image(s) cannot be found and are skipped: {names}."
+
+    def _show_problem(self, message: str) -> None:
+        self.bar.show_message(message)
+        self.window.banner.show_message(message)
+        self.window.status_panel.show_message(message)

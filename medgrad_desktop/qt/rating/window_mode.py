@@ -1,0 +1,133 @@
+"""Puts the main window into rating mode and back: what is hidden, locked, retitled, restored.
+
+Blinding rules applied here: the map panels lose their method titles, the controls that would
+reveal a method lose their method-naming tooltips, the entropy radius is locked (changing it
+would change one panel only and so reveal it), and nothing lets the reader leave the
+session's case (browser, folder and model actions, prompt choice) until rating mode ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolBar, QWidget
+
+from medgrad_desktop.explain.attribution import METHOD_TITLES, METHODS
+from medgrad_desktop.qt.widgets.map_panel import MapPanel
+
+RADIUS_TOOLTIP_IN_RATING = "Radius of the local-entropy window (fixed while rating)"
+OPACITY_TOOLTIP_FIXED = "Fixed for this rating session"
+
+
+@dataclass
+class _Saved:
+    title: str = ""
+    enabled: dict[Any, bool] = field(default_factory=dict)
+    tooltips: dict[Any, str] = field(default_factory=dict)
+    browser_visible: bool = True
+    accepts_drops: bool = True
+
+
+class RatingWindowMode:
+    """Applies and undoes rating mode on a ``MainWindow``; owns the rows' and bar's placement."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.slots: list[MapPanel] = [window.comparison.panels[m] for m in METHODS]
+        self.toolbar: QToolBar | None = None
+        self._footers: list[QWidget] = []
+        self._saved = _Saved()
+
+    def _lockable(self) -> list[QWidget]:
+        w = self.window
+        return [
+            w.prompt_panel.set_combo,
+            w.prompt_panel.edit_button,
+            w.prompt_panel.chart,
+            w.controls.radius_slider,
+            w.controls.opacity_slider,
+            w.controls.colormap_combo,
+        ]
+
+    def _actions(self) -> list:
+        a = self.window.actions
+        return [
+            a.open_folder,
+            a.open_model,
+            a.edit_prompt_set,
+            a.next_image,
+            a.previous_image,
+            a.recent_menu.menuAction(),
+        ]
+
+    def enter(self, bar: QWidget, footers: list[QWidget], title: str) -> None:
+        """Hide the browser, lock navigation, put ``bar`` above and ``footers`` under panels."""
+        w, saved = self.window, self._saved
+        saved.title = w.windowTitle()
+        saved.browser_visible = w.browser.isVisible()
+        saved.accepts_drops = w.acceptDrops()
+        for item in [*self._lockable(), *self._actions()]:
+            saved.enabled[item] = item.isEnabled()
+        for item in (
+            w.controls.radius_slider,
+            w.controls.opacity_slider,
+            w.controls.colormap_combo,
+        ):
+            saved.tooltips[item] = item.toolTip()
+        w.setWindowTitle(title)
+        w.browser.hide()
+        w.browser.blockSignals(True)  # a dropped or recent folder must not replace the case
+        w.setAcceptDrops(False)
+        for item in [*self._actions(), *self._lockable()[:4]]:
+            item.setEnabled(False)
+        w.controls.radius_slider.setToolTip(RADIUS_TOOLTIP_IN_RATING)
+        self.toolbar = QToolBar("Rating")
+        self.toolbar.setObjectName("ratingToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addWidget(bar)
+        w.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        w.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        for slot, footer in zip(self.slots, footers, strict=True):
+            slot.layout().addWidget(footer)
+        self._footers = list(footers)
+
+    def lock_display(self, locked: bool) -> None:
+        """Fixed display policy: opacity and colormap cannot change either."""
+        controls = self.window.controls
+        for item in (controls.opacity_slider, controls.colormap_combo):
+            item.setEnabled(not locked)
+            item.setToolTip(OPACITY_TOOLTIP_FIXED if locked else self._saved.tooltips[item])
+
+    def set_slot_titles(self, labels: list[str]) -> None:
+        """Title the first ``len(labels)`` slots A, B…; hide slots without a method."""
+        for position, slot in enumerate(self.slots):
+            shown = position < len(labels)
+            slot.setVisible(shown)
+            slot.title.setText(labels[position] if shown else "")
+
+    def leave(self) -> None:
+        """Undo everything ``enter`` did."""
+        w, saved = self.window, self._saved
+        for footer in self._footers:
+            footer.hide()
+            footer.setParent(None)
+            footer.deleteLater()
+        self._footers = []
+        for method, slot in zip(METHODS, self.slots, strict=True):
+            slot.title.setText(METHOD_TITLES[method])
+            slot.setVisible(True)
+        if self.toolbar is not None:
+            w.removeToolBarBreak(self.toolbar)
+            w.removeToolBar(self.toolbar)
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        for item, enabled in saved.enabled.items():
+            item.setEnabled(enabled)
+        for item, tip in saved.tooltips.items():
+            item.setToolTip(tip)
+        w.browser.blockSignals(False)
+        w.browser.setVisible(saved.browser_visible)
+        w.setAcceptDrops(saved.accepts_drops)
+        w.setWindowTitle(saved.title)

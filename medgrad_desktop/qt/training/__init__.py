@@ -1,0 +1,1 @@
+"""Training from the app: the new-run dialog, the Jobs panel and the Training menu."""

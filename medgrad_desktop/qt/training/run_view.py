@@ -1,0 +1,128 @@
+"""The selected run in the Jobs panel: state, progress bar with ETA, curves, log, buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medgrad_desktop.qt.training.run_curves import RunCurves
+from training.job_progress import format_duration
+from training.run_watch import RunWatch
+
+STATE_TITLES = {
+    "starting": "Starting",
+    "running": "Running",
+    "finished": "Finished",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+class RunView(QWidget):
+    """Shows one :class:`RunWatch`; the buttons emit what the panel should do."""
+
+    cancelRequested = Signal()
+    resumeRequested = Signal()
+    openRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.watch: RunWatch | None = None
+        self.title = QLabel("No run selected")
+        self.title.setObjectName("runTitle")
+        self.title.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.state = QLabel("")
+        self.state.setObjectName("runState")
+        self.state.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.eta = QLabel("")
+        self.eta.setObjectName("runEta")
+        self.curves = RunCurves()
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(400)
+        self.log.setFont(QFont("monospace", 8))
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the job; its last state is saved and can be resumed")
+        self.resume_button = QPushButton("Resume")
+        self.open_button = QPushButton("Open result in viewer")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.resume_button.clicked.connect(self.resumeRequested)
+        self.open_button.clicked.connect(self.openRequested)
+
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.eta)
+        buttons = QHBoxLayout()
+        for button in (self.cancel_button, self.resume_button, self.open_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.state)
+        layout.addLayout(progress_row)
+        layout.addWidget(self.curves, 3)
+        layout.addWidget(QLabel("Log"))
+        layout.addWidget(self.log, 2)
+        layout.addLayout(buttons)
+        self.show_watch(None)
+
+    def show_watch(self, watch: RunWatch | None) -> None:
+        """Show ``watch`` (None: nothing selected)."""
+        self.watch = watch
+        self.log.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw from the watch's current progress (the panel polls the watch)."""
+        watch = self.watch
+        if watch is None:
+            self.title.setText("No run selected")
+            self.state.setText("")
+            self.progress.setValue(0)
+            self.progress.setFormat("")
+            self.eta.setText("")
+            self.curves.show_progress(None)
+            for button in (self.cancel_button, self.resume_button, self.open_button):
+                button.setEnabled(False)
+            return
+        progress = watch.progress
+        self.title.setText(watch.name)
+        state_text = f"{STATE_TITLES.get(watch.state, watch.state)} — {watch.sentence}"
+        if progress.test_accuracy is not None:
+            state_text += f" Test zero-shot accuracy {progress.test_accuracy:.3f}."
+        self.state.setText(state_text)
+        self.progress.setValue(round(progress.fraction * 1000))
+        epoch = f" · epoch {progress.epoch}/{progress.epochs}" if progress.epochs else ""
+        self.progress.setFormat(f"step {progress.step}/{progress.total_steps}{epoch}")
+        eta = progress.eta_seconds() if watch.state == "running" else None
+        self.eta.setText(f"ETA {format_duration(eta)}" if watch.state == "running" else "")
+        self.curves.show_progress(progress)
+        self._show_log(watch.log_tail())
+        active = watch.state in ("starting", "running")
+        self.cancel_button.setEnabled(active and watch.has_job)
+        self.resume_button.setEnabled(
+            not active and watch.state != "finished" and (watch.run_dir / "last").is_dir()
+        )
+        self.open_button.setEnabled(watch.best_model is not None)
+
+    def _show_log(self, text: str) -> None:
+        if text == self.log.toPlainText():
+            return
+        bar = self.log.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 2
+        self.log.setPlainText(text)
+        if at_bottom:
+            bar.setValue(bar.maximum())
