@@ -41,7 +41,7 @@ test:
 	$(HEADLESS) $(PYTHON) -m pytest
 	rm -rf $(SCRATCH)/self-test && mkdir -p $(SCRATCH)/self-test
 	$(HEADLESS) MEDGRAD_USER_DATA=$(SCRATCH)/self-test/data MEDGRAD_SETTINGS_DIR=$(SCRATCH)/self-test/settings \
-		$(VENV)/bin/medgrad-desktop --self-test --screenshot $(SCRATCH)/self-test/window.png
+		$(PYTHON) -m medgrad_desktop --self-test --screenshot $(SCRATCH)/self-test/window.png
 
 lint:
 	$(VENV)/bin/ruff check .

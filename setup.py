@@ -22,7 +22,9 @@ class BuildPyWithResources(build_py):
             return
         target = Path(self.build_lib) / "medgrad_desktop" / "_resources"
         shutil.copytree(
-            RESOURCES, target, dirs_exist_ok=True,
+            RESOURCES,
+            target,
+            dirs_exist_ok=True,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".DS_Store"),
         )
 

@@ -1,4 +1,4 @@
-"""Draw the application icon into ``resources/icons/``: PNGs, a Windows ``.ico`` and a macOS ``.icns``.
+"""Draw the app icon into ``resources/icons/``: PNGs, a Windows ``.ico`` and a macOS ``.icns``.
 
 The design: a rounded deep-teal tile holding a lesion-shaped disc whose attribution "heat" fades
 from warm yellow at the centre to red, outlined by a thin light ring (the review focus).
@@ -58,15 +58,20 @@ def _lesion(size: int) -> Image.Image:
         t = step / steps
         r_x, r_y = radius * t * 1.06, radius * t * 0.94  # slightly oval, like a lesion
         shift = (1 - t) * size * 0.03  # the hottest spot sits off-centre
-        box = [centre_x - r_x - shift, centre_y - r_y - shift,
-               centre_x + r_x - shift, centre_y + r_y - shift]
+        box = [
+            centre_x - r_x - shift,
+            centre_y - r_y - shift,
+            centre_x + r_x - shift,
+            centre_y + r_y - shift,
+        ]
         draw.ellipse(box, fill=(*_heat(t), 255))
     layer = layer.filter(ImageFilter.GaussianBlur(size / 120))
     ring_width = max(size // 40, 1)
     pad = radius * 1.22
     ImageDraw.Draw(layer).ellipse(
         [centre_x - pad, centre_y - pad, centre_x + pad, centre_y + pad],
-        outline=(*RING, 235), width=ring_width,
+        outline=(*RING, 235),
+        width=ring_width,
     )
     return layer
 

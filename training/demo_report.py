@@ -34,23 +34,34 @@ def structure_union(masks: dict[str, Path], shape: tuple[int, int]) -> np.ndarra
 
 
 def pointing_game(bundle, samples, classes, methods=MAP_METHODS) -> dict:
-    """Hit rate per method and the mask-area baseline over ``samples``."""
+    """Hit rate per method and the mask-area baseline over ``samples``, for the structure
+    masks and (looser) for the lesion mask."""
     prompts = class_prompts(classes)
     hits = {method: [] for method in methods}
-    areas = []
+    lesion_hits = {method: [] for method in methods}
+    areas, lesion_areas = [], []
     for sample in samples:
         image = load_image(sample.image)
         union = structure_union(sample.masks, image.shape[:2])
         if not union.any():
             continue
         result = explain(bundle, image, [prompts[classes.index(sample.label)]], methods=methods)
+        lesion = np.asarray(load_image(sample.masks["lesion"]))[..., 0] > 127
         areas.append(union.mean())
+        lesion_areas.append(lesion.mean())
         for method in methods:
             heat = result.maps[method][0]
             row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
-            hits[method].append(bool(union[row, col]) and float(heat.max()) > 0)
-    rates = {method: float(np.mean(values)) for method, values in hits.items()}
-    return {"hit_rate": rates, "baseline": float(np.mean(areas)), "cases": len(areas)}
+            positive = float(heat.max()) > 0  # an all-zero map points nowhere
+            hits[method].append(positive and bool(union[row, col]))
+            lesion_hits[method].append(positive and bool(lesion[row, col]))
+    return {
+        "hit_rate": {method: float(np.mean(values)) for method, values in hits.items()},
+        "baseline": float(np.mean(areas)),
+        "lesion_hit_rate": {m: float(np.mean(values)) for m, values in lesion_hits.items()},
+        "lesion_baseline": float(np.mean(lesion_areas)),
+        "cases": len(areas),
+    }
 
 
 def run_demo_check(
@@ -77,8 +88,12 @@ def run_demo_check(
         f"zero-shot accuracy (class names as prompts): {metrics['zero_shot_accuracy']:.3f}"
         f"  macro F1 {metrics['macro_f1']:.3f}"
     )
-    print(f"pointing game on structure masks ({pointing['cases']} images, true-class prompt):")
+    print(f"pointing game ({pointing['cases']} images, prompt = true class name):")
+    print(f"  {'method':<10} {'structures':>11} {'lesion':>8}")
     for method, rate in pointing["hit_rate"].items():
-        print(f"  {method:<10} {rate:.3f}")
-    print(f"  baseline (mask area share) {pointing['baseline']:.3f}")
+        print(f"  {method:<10} {rate:>11.3f} {pointing['lesion_hit_rate'][method]:>8.3f}")
+    print(
+        f"  {'baseline':<10} {pointing['baseline']:>11.3f} {pointing['lesion_baseline']:>8.3f}"
+        "  (share of the image the masks cover)"
+    )
     return {"zero_shot_accuracy": metrics["zero_shot_accuracy"], "pointing_game": pointing}

@@ -19,7 +19,7 @@ from training.events import EVENTS_FILE
 log = logging.getLogger(__name__)
 
 TERMINAL_EVENTS = ("finished", "failed", "cancelled")
-READ_CHUNK_BYTES = 256 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class EventFollower:
@@ -95,7 +95,8 @@ class RunProgress:
     test_accuracy: float | None = None
     checkpoints: dict[str, str] = field(default_factory=dict)
     terminal: dict[str, Any] | None = None  # the end event of the latest start, if any
-    _rate_start: tuple[int, float] | None = None  # (step, time) of the first step since started
+    terminal_index: int | None = None
+    _rate_start: tuple[int, float] | None = None  # (step, time) of the latest start
     _rate_last: tuple[int, float] | None = None
 
     def apply(self, events: list[dict[str, Any]]) -> None:
@@ -107,13 +108,15 @@ class RunProgress:
         kind = event.get("event")
         if kind == "started":
             self.last_started_index = self.count
-            self.terminal = None
+            self.terminal = self.terminal_index = None
             self.total_steps = int(event.get("total_steps") or 0)
             self.start_step = self.step = int(event.get("start_step") or 0)
             self.epochs = int(event.get("epochs") or 0)
             self.device = str(event.get("device", ""))
             self.classes = list(event.get("classes") or [])
-            self._rate_start = self._rate_last = None
+            moment = _seconds(event)  # the ETA counts from the start (validation included)
+            self._rate_start = (self.step, moment) if moment is not None else None
+            self._rate_last = None
             # a resumed run replays from its saved step: drop curve points beyond it
             self.train_losses = [p for p in self.train_losses if p[0] <= self.step]
             self.val_losses = [p for p in self.val_losses if p[0] <= self.step]
@@ -127,7 +130,7 @@ class RunProgress:
         elif kind == "checkpoint":
             self.checkpoints[str(event.get("kind"))] = str(event.get("path"))
         elif kind in TERMINAL_EVENTS:
-            self.terminal = event
+            self.terminal, self.terminal_index = event, self.count
             if kind == "finished":
                 self.step = int(event.get("steps") or self.step)
 

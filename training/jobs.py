@@ -234,16 +234,20 @@ def discover_runs(folders: list[Path]) -> list[Path]:
 
 
 def run_state(run_dir: str | Path, progress: RunProgress) -> tuple[str, str]:
-    """``(state, sentence)``; state is ``starting``, ``running``, ``finished``, ``failed`` or
-    ``cancelled``. A run the app started is running while its process lives; a run started
-    elsewhere (no job record) is running until its events end."""
+    """``(state, sentence)``; state is ``starting``, ``running``, ``ending`` (final event
+    written, process still closing), ``finished``, ``failed`` or ``cancelled``. A run the
+    app started is running while its process lives; a run started elsewhere (no job record)
+    is running until its events end."""
     record = JobFiles(Path(run_dir)).read_record()
     alive = _process(record) is not None
     launched_events = int(record.get("events_before", 0)) if record else 0
     started_now = (
         progress.last_started_index is not None and progress.last_started_index >= launched_events
     )
-    terminal = progress.terminal if (started_now or record is None) else None
+    ended_now = progress.terminal_index is not None and progress.terminal_index >= launched_events
+    terminal = progress.terminal if (ended_now or record is None) else None
+    if terminal is not None and alive:
+        return "ending", "Saving and closing…"
     if terminal is not None:
         kind = str(terminal["event"])
         sentence = {
@@ -253,7 +257,7 @@ def run_state(run_dir: str | Path, progress: RunProgress) -> tuple[str, str]:
         }[kind]
         return kind, sentence
     if alive:
-        return ("running", "Running.") if started_now else ("starting", "Starting…")
+        return ("running", "Training.") if started_now else ("starting", "Starting…")
     if record is None:
         return "running", "Running (started outside the app)."
     if started_now:

@@ -50,7 +50,7 @@ Maintainer: MedGrad Desktop developers <medgrad-desktop@users.noreply.github.com
 Installed-Size: $INSTALLED_KB
 Section: science
 Priority: optional
-Depends: libc6, libgl1, libegl1, libfontconfig1, libxkbcommon0, libxkbcommon-x11-0, libxcb-cursor0, libdbus-1-3
+Depends: libc6, libgl1, libegl1, libfontconfig1, libxkbcommon0, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libdbus-1-3
 Homepage: https://github.com/medgrad/medgrad-desktop
 Description: review CLIP attribution maps of skin-lesion images
  MedGrad Desktop shows Grad-CAM, Grad-ECLIP and MedGrad-ECLIP attribution maps of

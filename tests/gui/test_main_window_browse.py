@@ -25,10 +25,11 @@ def test_folder_lists_images_and_first_maps_arrive(main_window, image_folder):
         assert panel.map.min() >= 0.0 and panel.map.max() <= 1.0
     assert not main_window.comparison.is_busy()
     chart = main_window.prompt_panel.chart
-    probabilities = [
-        float(chart.values[i].text()) for i in main_window.prompt_panel.prompt_set.class_indices()
-    ]
+    class_indices = main_window.prompt_panel.prompt_set.class_indices()
+    probabilities = [float(chart.values[i].text()) for i in class_indices]
     assert abs(sum(probabilities) - 1.0) < 0.02
+    for index, probability in zip(class_indices, probabilities, strict=True):
+        assert chart.bars[index].fraction == pytest.approx(probability, abs=0.006)
 
 
 def test_keyboard_moves_between_images(qtbot, main_window, image_folder):

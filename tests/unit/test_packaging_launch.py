@@ -20,5 +20,9 @@ def test_training_command_when_frozen_uses_the_bundles_train_subcommand(monkeypa
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", "/opt/medgrad-desktop/medgrad-desktop")
     assert training_command(["fit", "--config", "c.yaml"]) == [
-        "/opt/medgrad-desktop/medgrad-desktop", "train", "fit", "--config", "c.yaml"
+        "/opt/medgrad-desktop/medgrad-desktop",
+        "train",
+        "fit",
+        "--config",
+        "c.yaml",
     ]

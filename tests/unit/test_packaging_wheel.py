@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE",
-           "medgrad_desktop", "training", "resources")
+SOURCES = (
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+    "LICENSE",
+    "medgrad_desktop",
+    "training",
+    "resources",
+)
 EXPECTED = (
     "medgrad_desktop/_resources/prompts/ph2.yaml",
     "medgrad_desktop/_resources/tokenizers/openai-clip/vocab.json",
@@ -35,9 +43,20 @@ def wheel(tmp_path_factory) -> Path:
             shutil.copy2(path, source / name)
     out = tmp_path_factory.mktemp("wheelhouse")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(out), str(source)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (built,) = out.glob("medgrad_desktop-*.whl")
@@ -57,9 +76,21 @@ def test_wheel_contains_resources(wheel):
 def test_installed_wheel_finds_its_resources(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "--quiet",
-         "--target", str(target), str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-compile",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     probe = (
         "import medgrad_desktop, medgrad_desktop.paths as p;"
@@ -67,8 +98,15 @@ def test_installed_wheel_finds_its_resources(wheel, tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("MEDGRAD_RESOURCES", None)
-    result = subprocess.run([sys.executable, "-c", probe], cwd=target, env=env,
-                            capture_output=True, text=True, check=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=target,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     package_file, prompt_file = (Path(line) for line in result.stdout.split())
     assert package_file.is_relative_to(target)
     assert prompt_file == target / "medgrad_desktop" / "_resources" / "prompts" / "ph2.yaml"

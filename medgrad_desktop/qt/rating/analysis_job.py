@@ -1,4 +1,4 @@
-"""Export and study report of session files, run off the GUI thread via ``medgrad_desktop.review``."""
+"""Export and study report of session files, run off the GUI thread (``review`` functions)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,14 @@ def write_report(files: Sequence[Path], html_path: Path) -> str:
 
 class AnalysisJob(QObject):
     """Runs one export or report in a background thread; ``finished(summary, output)`` or
-    ``failed(message)`` arrive on the GUI thread."""
+    ``failed(message)`` arrive on the GUI thread. Keep a reference until it ends (no Qt
+    parent, so closing a window never deletes a running job)."""
 
     finished = Signal(str, object)  # summary, output Path
     failed = Signal(str)
 
-    def __init__(self, kind: str, files: Sequence[Path], output: Path, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, kind: str, files: Sequence[Path], output: Path) -> None:
+        super().__init__()
         if kind not in ("export", "report"):
             raise ValueError(f"unknown analysis {kind!r}")
         self.kind, self.files, self.output = kind, [Path(f) for f in files], Path(output)

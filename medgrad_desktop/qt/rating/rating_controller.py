@@ -75,7 +75,7 @@ class RatingController(QObject):
         self.active = True
         self._update_progress()
         first = self.session.first_unrated_index()
-        notes = self._missing_note()
+        notes = " ".join(filter(None, [self._read_only_note(), self._missing_note()]))
         if first is None:
             first = self._neighbour(-1, 1) or 0
             notes = " ".join(filter(None, [ALL_DONE_TEXT, notes]))
@@ -274,7 +274,7 @@ class RatingController(QObject):
         if all(r.is_saved() for r in self.rows[: len(self.assignment)]):
             self._advance_timer.start()
         else:
-            self.focus_row(self._first_unsaved())
+            self.focus_row(self._first_unsaved(after=position))
         return True
 
     def _save(self, row: PanelRating, score: int) -> bool:
@@ -295,6 +295,7 @@ class RatingController(QObject):
             self._show_problem(error.message)
             return False
         row.show_saved(score, row.flagged(), row.comment_text())
+        row.set_details_editable(self.config.allow_edits)
         self._update_progress()
         self.ratingSaved.emit(audit_id)
         return True
@@ -321,15 +322,23 @@ class RatingController(QObject):
         count = len(self.assignment) or 1
         self.rows[position % count].setFocus(Qt.FocusReason.TabFocusReason)
 
-    def _first_unsaved(self) -> int:
-        for position, row in enumerate(self.rows[: len(self.assignment)]):
-            if not row.is_saved():
+    def _first_unsaved(self, after: int = -1) -> int:
+        """The next row without a saved score, cyclically after ``after``."""
+        count = len(self.assignment)
+        for step in range(1, count + 1):
+            position = (after + step) % count
+            if not self.rows[position].is_saved():
                 return position
         return 0
 
     def _update_progress(self) -> None:
         done, total = self.session.progress()
         self.bar.set_progress(done, total)
+
+    def _read_only_note(self) -> str:
+        if not self.session.store.read_only:
+            return ""
+        return "This session file is open for reading only; ratings cannot be saved."
 
     def _missing_note(self) -> str:
         missing = self.session.missing_cases()
@@ -339,6 +348,5 @@ class RatingController(QObject):
         return f"{len(missing)} case image(s) cannot be found and are skipped: {names}."
 
     def _show_problem(self, message: str) -> None:
-        self.bar.show_message(message)
         self.window.banner.show_message(message)
         self.window.status_panel.show_message(message)

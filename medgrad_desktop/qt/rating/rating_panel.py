@@ -17,8 +17,11 @@ from PySide6.QtWidgets import (
 
 SCORES = (1, 2, 3, 4, 5)
 _SCORE_KEYS = {getattr(Qt.Key, f"Key_{score}"): score for score in SCORES}
-_FOCUSED_STYLE = "PanelRating { border: 2px solid #2a7ae2; border-radius: 4px }"
-_UNFOCUSED_STYLE = "PanelRating { border: 2px solid transparent; border-radius: 4px }"
+_CHECKED_STYLE = " QPushButton:checked { background: #1f4e99; color: white; font-weight: bold }"
+_FOCUSED_STYLE = "PanelRating { border: 2px solid #2a7ae2; border-radius: 4px }" + _CHECKED_STYLE
+_UNFOCUSED_STYLE = "PanelRating { border: 2px solid transparent; border-radius: 4px }" + (
+    _CHECKED_STYLE
+)
 SAVED_MARK = "✓ saved"
 
 

@@ -188,10 +188,19 @@ class SessionDialog(QDialog):
         file_form = QFormLayout()
         file_form.addRow("Session file", _row(self.path_edit, browse_path))
 
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.addLayout(who)
+        for group in (images, prompts, methods):
+            left.addWidget(group)
+        for group in (scale, blinding, display):
+            right.addWidget(group)
+        left.addStretch(1)
+        right.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(who)
-        for group in (images, prompts, methods, scale, blinding, display):
-            layout.addWidget(group)
+        layout.addLayout(columns)
         layout.addLayout(file_form)
         layout.addWidget(self.error)
         layout.addWidget(self.open_existing)
@@ -262,7 +271,7 @@ class SessionDialog(QDialog):
             self._path_edited = True
 
     def criteria(self) -> list[str]:
-        return [item.label for item in self.prompt_set.criteria()] if self.prompt_set else []
+        return [item.label for item in self.prompt_set.criteria] if self.prompt_set else []
 
     def images(self) -> tuple[list[Path], Path | None]:
         """``(image paths, base folder or None)`` from the chosen source; SessionError if

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -107,6 +107,10 @@ class NewRunDialog(QDialog):
         self.problem.setObjectName("problemLabel")
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b00020; font-weight: bold;")
+        two_lines = 2 * self.fontMetrics().lineSpacing() + 4
+        for label in (self.summary, self.problem):
+            label.setMinimumHeight(two_lines)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.check_button = QPushButton("Check")
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
@@ -299,7 +303,3 @@ class NewRunDialog(QDialog):
         remember_run_folder(self.run_dir.parent)
         self.jobStarted.emit(self.run_dir)
         self.accept()
-
-    def done(self, result: int) -> None:
-        self.worker.wait()
-        super().done(result)

@@ -24,32 +24,19 @@ class PreflightWorker(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._generation = 0
-        self._threads: list[threading.Thread] = []
-        self._forward = _Forwarder(self)  # lives on the GUI thread; emits are queued to it
+        # Parentless, so it outlives a dialog closed mid-check; emits are queued to this thread.
+        self._forward = _Forwarder()
         self._forward.result.connect(self._deliver)
 
     def check(self, settings: dict[str, Any]) -> None:
         self._generation += 1
         generation = self._generation
-        thread = threading.Thread(
-            target=self._run, args=(dict(settings), generation), daemon=True, name="preflight"
-        )
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
-
-    def _run(self, settings: dict[str, Any], generation: int) -> None:
-        try:
-            report = preflight(settings)
-        except MedGradError as exc:
-            log.info("Training settings refused: %s %s", exc.message, exc.details)
-            self._forward.result.emit(generation, False, exc.message)
-        except Exception as exc:  # an unexpected fault still answers the dialog
-            log.exception("Checking the training settings failed: %r", exc)
-            self._forward.result.emit(
-                generation, False, "The settings could not be checked; see the log for details."
-            )
-        else:
-            self._forward.result.emit(generation, True, report)
+        threading.Thread(
+            target=_run,
+            args=(self._forward, dict(settings), generation),
+            daemon=True,
+            name="preflight",
+        ).start()
 
     def _deliver(self, generation: int, ok: bool, payload: object) -> None:
         if generation != self._generation:
@@ -59,11 +46,21 @@ class PreflightWorker(QObject):
         else:
             self.refused.emit(str(payload))
 
-    def wait(self, timeout: float = 30.0) -> None:
-        """Wait for running checks (used when the dialog closes)."""
-        for thread in self._threads:
-            thread.join(timeout)
-
 
 class _Forwarder(QObject):
     result = Signal(int, bool, object)
+
+
+def _run(forward: _Forwarder, settings: dict[str, Any], generation: int) -> None:
+    try:
+        report = preflight(settings)
+    except MedGradError as exc:
+        log.info("Training settings refused: %s %s", exc.message, exc.details)
+        forward.result.emit(generation, False, exc.message)
+    except Exception as exc:  # an unexpected fault still answers the dialog
+        log.exception("Checking the training settings failed: %r", exc)
+        forward.result.emit(
+            generation, False, "The settings could not be checked; see the log for details."
+        )
+    else:
+        forward.result.emit(generation, True, report)

@@ -21,6 +21,7 @@ from training.run_watch import RunWatch
 STATE_TITLES = {
     "starting": "Starting",
     "running": "Running",
+    "ending": "Ending",
     "finished": "Finished",
     "failed": "Failed",
     "cancelled": "Cancelled",
@@ -100,7 +101,12 @@ class RunView(QWidget):
             return
         progress = watch.progress
         self.title.setText(watch.name)
-        state_text = f"{STATE_TITLES.get(watch.state, watch.state)} — {watch.sentence}"
+        if watch.state == "running" and progress.device:
+            state_text = f"Running on {progress.device.upper()}."
+        else:
+            title = STATE_TITLES.get(watch.state, watch.state)
+            sentence = watch.sentence
+            state_text = sentence if sentence.startswith(title) else f"{title} — {sentence}"
         if progress.test_accuracy is not None:
             state_text += f" Test zero-shot accuracy {progress.test_accuracy:.3f}."
         self.state.setText(state_text)
@@ -111,8 +117,8 @@ class RunView(QWidget):
         self.eta.setText(f"ETA {format_duration(eta)}" if watch.state == "running" else "")
         self.curves.show_progress(progress)
         self._show_log(watch.log_tail())
-        active = watch.state in ("starting", "running")
-        self.cancel_button.setEnabled(active and watch.has_job)
+        active = watch.state in ("starting", "running", "ending")
+        self.cancel_button.setEnabled(watch.state in ("starting", "running") and watch.has_job)
         self.resume_button.setEnabled(
             not active and watch.state != "finished" and (watch.run_dir / "last").is_dir()
         )

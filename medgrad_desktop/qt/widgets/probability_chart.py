@@ -5,22 +5,21 @@ Every row has a radio button; the checked row is the prompt whose maps are shown
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QLabel,
-    QProgressBar,
     QRadioButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from medgrad_desktop.explain.prompt_sets import PromptSet
+from medgrad_desktop.explain.prompt_sets import PromptItem, PromptSet
 
 HIGH_RISK_MARK = "⚠"
-BAR_STEPS = 1000
 
 
 def class_probabilities(
@@ -49,6 +48,79 @@ class _ClickableLabel(QLabel):
         self.clicked.emit()
         super().mousePressEvent(event)
 
+    def sizeHint(self) -> QSize:
+        """As tall as the text needs at the current width (Qt's guess may add a line)."""
+        hint = super().sizeHint()
+        if self.width() > 0:
+            hint.setHeight(self.heightForWidth(self.width()))
+        return hint
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()
+
+
+class _Bar(QWidget):
+    """A thin horizontal bar for a probability in [0, 1] (cheaper than a QProgressBar)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fraction = 0.0
+        self.setFixedHeight(7)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_fraction(self, fraction: float) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        if fraction != self.fraction:
+            self.fraction = fraction
+            self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        painter.fillRect(
+            0, 0, round(self.width() * self.fraction), self.height(), palette.highlight()
+        )
+        painter.setPen(palette.mid().color())
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        painter.end()
+
+
+class _PromptRow(QWidget):
+    """Radio button, wrapped label and value on one line; for classes a bar under them."""
+
+    def __init__(self, item: PromptItem, with_bar: bool) -> None:
+        super().__init__()
+        self.button = QRadioButton()
+        tip = "Show the maps of this prompt.\nTexts: " + "; ".join(item.texts)
+        self.button.setToolTip(tip + ("\nHigh-risk class" if item.high_risk else ""))
+        text = f"{HIGH_RISK_MARK} {item.label}" if item.high_risk else item.label
+        label = _ClickableLabel(text)
+        label.setToolTip(self.button.toolTip())
+        label.clicked.connect(self.button.click)
+        if item.high_risk:
+            label.setStyleSheet("color: #b00020")
+        self.value = QLabel("–")
+        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.value.setMinimumWidth(self.value.fontMetrics().horizontalAdvance("-0.000") + 4)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(1)
+        grid.setColumnStretch(1, 1)
+        grid.addWidget(self.button, 0, 0)
+        grid.addWidget(label, 0, 1)
+        grid.addWidget(self.value, 0, 2)
+        self.bar: _Bar | None = None
+        if with_bar:
+            self.bar = _Bar()
+            grid.addWidget(self.bar, 1, 1, 1, 2)
+
 
 class ProbabilityChart(QWidget):
     """One row per prompt of the set; ``promptSelected(index)`` when the user picks a row."""
@@ -58,13 +130,12 @@ class ProbabilityChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._outer = QVBoxLayout(self)
-        self._outer.setContentsMargins(0, 0, 0, 0)
+        self._outer.setContentsMargins(2, 2, 2, 2)
         self._rows: QWidget | None = None
-        self._grid = QGridLayout()
         self._group = QButtonGroup(self)
         self._group.idClicked.connect(self.promptSelected)
         self.values: dict[int, QLabel] = {}
-        self.bars: dict[int, QProgressBar] = {}
+        self.bars: dict[int, _Bar] = {}
         self.buttons: dict[int, QRadioButton] = {}
         self.prompt_set: PromptSet | None = None
 
@@ -72,21 +143,17 @@ class ProbabilityChart(QWidget):
         """Rebuild the rows for ``prompt_set`` with no values yet."""
         for button in self._group.buttons():
             self._group.removeButton(button)
-        if self._rows is not None:  # a fresh grid each time: no leftover row sizes
+        if self._rows is not None:  # hidden at once; deleteLater alone leaves it painted
             self._rows.hide()
             self._rows.deleteLater()
-        self._rows = QWidget()
-        self._grid = QGridLayout(self._rows)
-        self._grid.setContentsMargins(2, 2, 2, 2)
-        self._grid.setHorizontalSpacing(6)
-        self._grid.setVerticalSpacing(2)
-        self._grid.setColumnStretch(1, 1)
-        self._outer.addWidget(self._rows)
         self.values.clear()
         self.bars.clear()
         self.buttons.clear()
         self.prompt_set = prompt_set
-        row = 0
+        self._rows = QWidget()
+        column = QVBoxLayout(self._rows)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(3)
         for title, kind in (
             ("Classes (zero-shot probability)", "class"),
             ("Criteria (similarity)", "criterion"),
@@ -98,43 +165,17 @@ class ProbabilityChart(QWidget):
             heading.setWordWrap(True)
             heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             heading.setStyleSheet("font-weight: bold; margin-top: 4px")
-            self._grid.addWidget(heading, row, 0, 1, 3)
-            row += 1
+            column.addWidget(heading)
             for index in indices:
-                row = self._add_row(row, index, kind == "class")
-        self._grid.setRowStretch(row, 1)
+                row = _PromptRow(prompt_set.items[index], with_bar=kind == "class")
+                self._group.addButton(row.button, index)
+                self.buttons[index], self.values[index] = row.button, row.value
+                if row.bar is not None:
+                    self.bars[index] = row.bar
+                column.addWidget(row)
+        column.addStretch(1)
+        self._outer.addWidget(self._rows)
         self.select(selected)
-
-    def _add_row(self, row: int, index: int, with_bar: bool) -> int:
-        """Radio button, wrapped label and value on one line, the bar under it; returns the
-        next free grid row."""
-        item = self.prompt_set.items[index]
-        button = QRadioButton()
-        tip = "Show the maps of this prompt.\nTexts: " + "; ".join(item.texts)
-        button.setToolTip(tip + ("\nHigh-risk class" if item.high_risk else ""))
-        self._group.addButton(button, index)
-        label = _ClickableLabel(f"{HIGH_RISK_MARK} {item.label}" if item.high_risk else item.label)
-        label.setToolTip(button.toolTip())
-        label.clicked.connect(button.click)
-        if item.high_risk:
-            label.setStyleSheet("color: #b00020")
-        value = QLabel("–")
-        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        value.setMinimumWidth(value.fontMetrics().horizontalAdvance("-0.000") + 4)
-        self._grid.addWidget(button, row, 0)
-        self._grid.addWidget(label, row, 1)
-        self._grid.addWidget(value, row, 2)
-        self.buttons[index], self.values[index] = button, value
-        if not with_bar:
-            return row + 1
-        bar = QProgressBar()
-        bar.setRange(0, BAR_STEPS)
-        bar.setValue(0)
-        bar.setTextVisible(False)
-        bar.setFixedHeight(7)
-        self._grid.addWidget(bar, row + 1, 1, 1, 2)
-        self.bars[index] = bar
-        return row + 2
 
     def select(self, index: int) -> None:
         button = self.buttons.get(index)
@@ -148,7 +189,7 @@ class ProbabilityChart(QWidget):
         for label in self.values.values():
             label.setText("–")
         for bar in self.bars.values():
-            bar.setValue(0)
+            bar.set_fraction(0.0)
 
     def set_values(self, similarity: np.ndarray, logit_scale: float) -> np.ndarray:
         """Fill in class probabilities and criterion similarities; returns the probabilities."""
@@ -156,7 +197,7 @@ class ProbabilityChart(QWidget):
         probabilities = class_probabilities(similarity, class_indices, logit_scale)
         for index, probability in zip(class_indices, probabilities, strict=True):
             self.values[index].setText(f"{probability:.2f}")
-            self.bars[index].setValue(round(float(probability) * BAR_STEPS))
+            self.bars[index].set_fraction(float(probability))
         for index, item in enumerate(self.prompt_set.items):
             if item.kind != "class":
                 self.values[index].setText(f"{float(similarity[index]):.3f}")
