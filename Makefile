@@ -44,10 +44,12 @@ test:
 		$(PYTHON) -m medgrad_desktop --self-test --screenshot $(SCRATCH)/self-test/window.png
 
 lint:
+	$(VENV)/bin/ruff --version >/dev/null 2>&1 || $(PYTHON) -m pip install 'ruff>=0.6'
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 bundle:
+	$(VENV)/bin/pyinstaller --version >/dev/null 2>&1 || $(PYTHON) -m pip install 'pyinstaller>=6.10'
 	$(VENV)/bin/pyinstaller build.spec --noconfirm
 	du -sh $(BUNDLE)
 
@@ -61,7 +63,7 @@ deb-test:
 	rm -rf $(SCRATCH)/deb-root && mkdir -p $(SCRATCH)/deb-root
 	dpkg-deb --info $(DEB) | grep -q 'Package: medgrad-desktop'
 	dpkg-deb -x $(DEB) $(SCRATCH)/deb-root
-	test -x $(SCRATCH)/deb-root/usr/bin/medgrad-desktop
+	grep -q "^exec /opt/medgrad-desktop/medgrad-desktop " $(SCRATCH)/deb-root/usr/bin/medgrad-desktop
 	test -f $(SCRATCH)/deb-root/usr/share/applications/medgrad-desktop.desktop
 	test -f $(SCRATCH)/deb-root/usr/share/icons/hicolor/256x256/apps/medgrad-desktop.png
 	$(HEADLESS) MEDGRAD_USER_DATA=$(SCRATCH)/deb-data MEDGRAD_SETTINGS_DIR=$(SCRATCH)/deb-settings \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of a frozen app folder: copy it under a path with spaces and non-ASCII letters,
-# then run the GUI self-test (offscreen) and a tiny synth → fit → evaluate → explain there.
+# then run a tiny train synth → fit → evaluate, explain, and the GUI self-test (offscreen) there.
 #
 #   packaging/smoke/run_frozen.sh [BUNDLE_DIR] [SCRATCH_DIR]
 #
@@ -28,12 +28,6 @@ unset MEDGRAD_RESOURCES PYTHONPATH PYTHONHOME
 step() { printf '\n== %s\n' "$*"; }
 cd "$DATA"  # relative paths must not matter; the app never writes next to itself
 
-step "self-test (GUI on the demo, offscreen)"
-"$APP" --self-test --screenshot "$DATA/self-test.png"
-test -s "$DATA/self-test.png"
-mkdir -p "$ROOT/dist"
-cp "$DATA/self-test.png" "$ROOT/dist/frozen-self-test.png"
-
 step "train synth"
 "$APP" train synth --out "$DATA/synth" --n 16 --seed 3 --size 64
 
@@ -48,9 +42,18 @@ step "train evaluate"
 test -s "$DATA/eval/metrics.json"
 
 step "explain"
-"$APP" explain "$DATA/synth/images" --model "$DATA/runs/smoke/best" --device cpu \
-    --out "$DATA/explanations"
+"$APP" explain "$DATA/synth/images/synth_00000.png" "$DATA/synth/images/synth_00001.png" \
+    --model "$DATA/runs/smoke/best" --device cpu --out "$DATA/explanations"
 find "$DATA/explanations" -type f | head -3
+
+step "self-test of the viewer on the images and the model just trained"
+"$APP" "$DATA/synth/images" --model "$DATA/runs/smoke/best" --device cpu \
+    --self-test --screenshot "$DATA/self-test-trained.png"
+
+step "self-test of the viewer on the bundled demo (the app's default start)"
+"$APP" --self-test --screenshot "$DATA/self-test.png"
+mkdir -p "$ROOT/dist"
+cp "$DATA/self-test.png" "$ROOT/dist/frozen-self-test.png"
 
 step "bundle writes nothing into its own folder"
 WRITTEN="$(find "$SCRATCH/MedGrad Désktop" -newer "$SCRATCH/.copied" | head)"

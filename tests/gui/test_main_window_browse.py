@@ -66,13 +66,28 @@ def test_bad_image_shows_a_plain_error_and_the_app_goes_on(qtbot, main_window, i
 
 
 def test_drop_of_a_folder_and_recent_folders(qtbot, main_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
     from tests.gui.main_window_helpers import write_lesion_png
 
     other = tmp_path / "other"
     other.mkdir()
     write_lesion_png(other / "x.png", seed=9)
-    assert main_window.open_folder(other)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    main_window.dropEvent(event)
+    assert event.isAccepted()
     wait_for_maps(qtbot, main_window, other / "x.png")
     assert main_window.recent.folders()[0] == other
     titles = [a.text() for a in main_window.actions.recent_menu.actions()]
     assert titles[:2] == [str(other), str(tmp_path / "images")]
+    main_window.actions.recent_menu.actions()[1].trigger()
+    wait_for_maps(qtbot, main_window, tmp_path / "images" / "case_01.png")

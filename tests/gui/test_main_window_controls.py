@@ -105,3 +105,21 @@ def test_export_png_writes_the_comparison(main_window, tmp_path):
         assert image.size[0] >= size.width() * 0.9 and image.size[1] >= size.height() * 0.9
         assert image.size[0] > 300 and image.size[1] > 200
         assert np.asarray(image.convert("L")).std() > 5  # not a blank picture
+
+
+def test_edited_prompt_set_is_saved_and_offered(qtbot, main_window, image_folder):
+    from medgrad_desktop.explain.prompt_sets import load_prompt_set, user_prompt_dir
+    from medgrad_desktop.qt.widgets.prompt_editor import PromptSetEditor
+
+    editor = PromptSetEditor(main_window.prompt_panel.prompt_set, main_window)
+    qtbot.addWidget(editor)
+    editor.name_edit.setText("My lesion classes")
+    editor.add_row("halo nevus", "halo nevus; nevus with a white halo", "class", False, None)
+    editor.save()
+    assert editor.saved_path is not None and editor.saved_path.parent == user_prompt_dir()
+    saved = load_prompt_set(editor.saved_path)
+    assert saved.items[-1].texts == ("halo nevus", "nevus with a white halo")
+    main_window.prompt_panel.reload_sets(select=editor.saved_path)
+    assert main_window.prompt_panel.set_combo.currentText() == "My lesion classes (edited)"
+    wait_for_maps(qtbot, main_window, image_folder / "case_01.png")
+    assert len(main_window.prompt_panel.chart.buttons) == len(saved.items)

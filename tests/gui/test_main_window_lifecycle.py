@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from tests.gui.main_window_helpers import wait_for_maps
@@ -51,6 +53,9 @@ def test_close_while_computing(qtbot, main_window):
     assert time.monotonic() - started < 6.0
     assert not main_window.isVisible()
     qtbot.wait(50)  # queued signals after shutdown must not touch anything
+    settings = QSettings()
+    assert settings.value("window/geometry") is not None
+    assert Path(settings.fileName()).is_relative_to(os.environ["MEDGRAD_SETTINGS_DIR"])
 
 
 def test_event_loop_keeps_ticking_while_images_are_explained(qtbot, main_window, image_folder):

@@ -125,3 +125,23 @@ def test_restart_resumes_at_first_unrated_case_with_same_blinding(
     assert again.comparison.panels["gradcam"].title.text() == "Grad-CAM"
     assert not again.browser.isHidden()
     again.close()
+
+
+def test_finished_session_says_so(qtbot, main_window, tmp_path, image_folder):
+    from medgrad_desktop.qt.rating.rating_controller import ALL_DONE_TEXT
+    from medgrad_desktop.review import SessionConfig
+
+    path = tmp_path / "done.mgsession"
+    images = sorted(image_folder.glob("*.png"))[:2]
+    config = SessionConfig(reader="r", images=images, fixed_prompt="melanoma", seed=9)
+    with RatingSession.create(path, config) as session:
+        for case in session.cases_in_order():
+            for label, _method in session.panels(case):
+                session.rate(case, label, 3)
+    menu = install_rating_mode(main_window)
+    assert menu.open_session(path)
+    controller = menu.controller
+    assert ALL_DONE_TEXT in controller.bar.message.text()
+    assert controller.index == 0 and controller.bar.progress.value() == 2
+    wait_ratable(qtbot, controller)
+    assert all(row.is_saved() for row in controller.rows)

@@ -3,6 +3,8 @@ finds it again, cancel (last/ saved), resume, finish, open best/ in the viewer a
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from medgrad_desktop.qt.training.jobs_panel import JobsPanel
@@ -44,6 +46,9 @@ def test_job_runs_cancels_resumes_finishes_and_opens_in_viewer(
         assert panel is not None and panel.isVisible()
         assert panel.selected_run() == run_dir.resolve()
         assert JobFiles(run_dir).settings.is_file() and job_running(run_dir)
+        pid = JobFiles(run_dir).read_record()["pid"]
+        if os.name == "posix":  # its own session: closing the app does not end it
+            assert os.getsid(pid) == pid != os.getsid(0)
 
         # progress and the loss curve follow events.jsonl while the job runs
         view = panel.view

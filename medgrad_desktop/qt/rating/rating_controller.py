@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 AUTO_ADVANCE_MS = 400
 ALL_DONE_TEXT = "Every case of this session is rated. Thank you. You can leave rating mode."
+NOTHING_LEFT_TEXT = "No case is left to rate here: the images of the unrated cases cannot be found."
 
 
 class RatingController(QObject):
@@ -78,7 +79,7 @@ class RatingController(QObject):
         notes = " ".join(filter(None, [self._read_only_note(), self._missing_note()]))
         if first is None:
             first = self._neighbour(-1, 1) or 0
-            notes = " ".join(filter(None, [ALL_DONE_TEXT, notes]))
+            notes = " ".join(filter(None, [self._ending_text(), notes]))
         self.bar.show_message(notes)
         self.show_case(first)
         return True
@@ -225,7 +226,7 @@ class RatingController(QObject):
                 return
         following = self.session.first_unrated_index()
         if following is None:
-            self.bar.show_message(ALL_DONE_TEXT)
+            self.bar.show_message(self._ending_text())
             return
         self.show_case(following)
 
@@ -334,6 +335,10 @@ class RatingController(QObject):
     def _update_progress(self) -> None:
         done, total = self.session.progress()
         self.bar.set_progress(done, total)
+
+    def _ending_text(self) -> str:
+        done, total = self.session.progress()
+        return ALL_DONE_TEXT if done == total else NOTHING_LEFT_TEXT
 
     def _read_only_note(self) -> str:
         if not self.session.store.read_only:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from medgrad_desktop.engine.api import MapsResult
@@ -36,6 +37,9 @@ class ComparisonArea(QWidget):
         self.image_path: Path | None = None
         self.opacity = 0.55
         self.overlays_visible = True
+        self._fitted = True  # the image fills the views until the user pans or zooms
+        for panel in self.all_panels():
+            panel.view_box.sigRangeChangedManually.connect(self._on_manual_range)
 
     def all_panels(self) -> list[MapPanel]:
         return [self.original, *self.panels.values()]
@@ -44,6 +48,21 @@ class ComparisonArea(QWidget):
         self.image_path = path
         for panel in self.all_panels():
             panel.set_image(rgb)
+        self._fitted = True
+        self.fit()
+
+    def fit(self) -> None:
+        """Show the whole image (all views follow the original's range)."""
+        if self.original.image_item.image is not None:
+            self.original.view_box.autoRange(padding=0.01)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted:
+            QTimer.singleShot(0, self.fit)  # after the panels have their new sizes
+
+    def _on_manual_range(self, *_args) -> None:
+        self._fitted = False
 
     def set_maps(self, result: MapsResult) -> None:
         for method, panel in self.panels.items():

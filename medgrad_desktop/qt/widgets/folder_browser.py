@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
-from medgrad_desktop.qt.widgets.folder_model import PATH_ROLE, FolderModel, list_image_files
+from medgrad_desktop.qt.widgets.folder_model import PATH_ROLE, FolderModel, list_image_names
 from medgrad_desktop.qt.widgets.thumbnail_loader import ThumbnailLoader
 
 ICON_SIZE = QSize(40, 40)
@@ -52,16 +52,16 @@ class FolderBrowser(QWidget):
         """List ``folder`` (names only; thumbnails follow in the background). Returns the count.
 
         Raises ``OSError`` if the folder cannot be listed."""
-        paths = list_image_files(folder)
+        names = list_image_names(folder)
         self.folder = folder
-        self.model.set_paths(paths)
-        self.title.setText(f"{folder.name} — {len(paths)} images")
+        self.model.set_folder(folder, names)
+        self.title.setText(f"{folder.name} — {len(names)} images")
         self.title.setToolTip(str(folder))
-        if paths:
+        if names:
             self.select_row(0)
         else:
             self.currentPathChanged.emit(None)
-        return len(paths)
+        return len(names)
 
     def current_path(self) -> Path | None:
         index = self.view.currentIndex()

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
-from medgrad_desktop.explain.images import is_image_file
+from medgrad_desktop.explain.images import IMAGE_SUFFIXES
 from medgrad_desktop.qt.widgets.icons import placeholder_icon, unreadable_icon
 from medgrad_desktop.qt.widgets.thumbnail_loader import ThumbnailLoader
 
@@ -21,22 +21,31 @@ def _natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def list_image_files(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, in natural name order (names only, nothing decoded)."""
+def list_image_names(folder: Path) -> list[str]:
+    """Names of the image files directly in ``folder``, in natural order (nothing is decoded;
+    plain strings, because building thousands of ``Path`` objects is slow)."""
     with os.scandir(folder) as entries:
-        names = [e.name for e in entries if is_image_file(Path(e.name)) and e.is_file()]
+        names = [
+            entry.name
+            for entry in entries
+            if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
+            and not entry.name.startswith(".")
+            and entry.is_file()
+        ]
     names.sort(key=_natural_key)
-    return [folder / name for name in names]
+    return names
 
 
 class FolderModel(QAbstractListModel):
-    """Rows are image paths; the decoration is requested lazily when a view asks for it."""
+    """Rows are the images of one folder; a row's thumbnail is requested only when a view asks
+    for its decoration (i.e. when the row is painted)."""
 
     def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
         self._loader = loader
-        self._paths: list[Path] = []
-        self._rows: dict[Path, int] = {}
+        self._folder = Path()
+        self._names: list[str] = []
+        self._rows: dict[str, int] = {}
         self._icons: dict[Path, QIcon] = {}
         self._errors: dict[Path, str] = {}
         self._placeholder = placeholder_icon()
@@ -44,33 +53,36 @@ class FolderModel(QAbstractListModel):
         loader.thumbnailReady.connect(self._on_thumbnail)
         loader.thumbnailFailed.connect(self.mark_unreadable)
 
-    def set_paths(self, paths: list[Path]) -> None:
+    def set_folder(self, folder: Path, names: list[str]) -> None:
         self.beginResetModel()
         self._loader.reset()
-        self._paths = list(paths)
-        self._rows = {path: row for row, path in enumerate(self._paths)}
+        self._folder, self._names = folder, list(names)
+        self._rows = {name: row for row, name in enumerate(self._names)}
         self._icons.clear()
         self._errors.clear()
         self.endResetModel()
 
     def paths(self) -> list[Path]:
-        return list(self._paths)
+        return [self._folder / name for name in self._names]
+
+    def path_at(self, row: int) -> Path:
+        return self._folder / self._names[row]
 
     def row_of(self, path: Path) -> int:
-        return self._rows.get(path, -1)
+        return self._rows.get(path.name, -1) if path.parent == self._folder else -1
 
     def error_of(self, path: Path) -> str | None:
         return self._errors.get(path)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._paths)
+        return 0 if parent.isValid() else len(self._names)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._paths):
+        if not index.isValid() or not 0 <= index.row() < len(self._names):
             return None
-        path = self._paths[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return path.name
+            return self._names[index.row()]
+        path = self.path_at(index.row())
         if role == Qt.ItemDataRole.DecorationRole:
             if path in self._errors:
                 return self._unreadable
@@ -97,7 +109,7 @@ class FolderModel(QAbstractListModel):
         self._changed(path)
 
     def _changed(self, path: Path) -> None:
-        row = self._rows.get(path, -1)
+        row = self.row_of(path)
         if row >= 0:
             index = self.index(row)
             self.dataChanged.emit(index, index)

@@ -66,8 +66,7 @@ class MapPanel(QWidget):
         if rgb is None:
             self.image_item.clear()
             return
-        self.image_item.setImage(rgb, levels=(0, 255), autoLevels=False)
-        self.view_box.enableAutoRange()  # fits until the user pans or zooms
+        self.image_item.setImage(rgb, autoLevels=False)  # uint8 RGB: no level scaling
 
     def set_map(self, display_map: np.ndarray, positive: bool) -> None:
         """Overlay an (H, W) float32 map in [0, 1]; an all-zero map shows "no positive evidence"."""

@@ -73,13 +73,13 @@ class PromptPanel(QGroupBox):
 
     def reload_sets(self, select: Path | None = None) -> None:
         """List bundled and user prompt sets; choose ``select`` (a path) or keep the current."""
-        current = select or self.set_combo.currentData()
+        current = str(select) if select is not None else self.set_combo.currentData()
         self.set_combo.blockSignals(True)
         self.set_combo.clear()
         for name, path in bundled_prompt_sets().items():
-            self.set_combo.addItem(name, path)
+            self.set_combo.addItem(name, str(path))  # strings: findData compares them by value
         for name, path in user_prompt_sets().items():
-            self.set_combo.addItem(name + USER_SUFFIX, path)
+            self.set_combo.addItem(name + USER_SUFFIX, str(path))
         self.set_combo.blockSignals(False)
         position = self.set_combo.findData(current) if current is not None else -1
         self.set_combo.setCurrentIndex(-1)
@@ -97,7 +97,7 @@ class PromptPanel(QGroupBox):
         if path is None:
             return
         try:
-            prompt_set = load_prompt_set(path)
+            prompt_set = load_prompt_set(Path(path))
         except PromptSetError as error:
             log.error("Prompt set %s: %s (%s)", path, error.message, error.details)
             self.loadFailed.emit(error.message)
