@@ -1,9 +1,9 @@
 """The ``medgrad-desktop`` command: the viewer by default, plus headless subcommands.
 
-    medgrad-desktop [FOLDER] [--model SRC] [--self-test [--screenshot PNG]]
-    medgrad-desktop explain IMAGE... --model SRC --prompts FILE [--radius R] [--out DIR]
-    medgrad-desktop train fit|evaluate|synth ...   (the training module's CLI)
-    medgrad-desktop sessions export|report ...     (rating-session analysis)
+medgrad-desktop [FOLDER] [--model SRC] [--self-test [--screenshot PNG]]
+medgrad-desktop explain IMAGE... --model SRC --prompts FILE [--radius R] [--out DIR]
+medgrad-desktop train fit|evaluate|synth ...   (the training module's CLI)
+medgrad-desktop sessions export|report ...     (rating-session analysis)
 """
 
 from __future__ import annotations
@@ -26,10 +26,17 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("folder", nargs="?", type=Path, help="image folder (default: the demo)")
     parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
-    parser.add_argument("--self-test", action="store_true",
-                        help="open the window on the demo, wait for the maps, exit 0 if all is well")
-    parser.add_argument("--screenshot", type=Path, default=None,
-                        help="with --self-test: save a screenshot of the window here")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window on the demo, wait for the maps, exit 0 if all is well",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        help="with --self-test: save a screenshot of the window here",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -67,8 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _gui_parser().parse_args(argv)
     from medgrad_desktop.qt.app import run_gui
 
-    return run_gui(folder=args.folder, model=args.model, device=args.device,
-                   self_test=args.self_test, screenshot=args.screenshot)
+    return run_gui(
+        folder=args.folder,
+        model=args.model,
+        device=args.device,
+        self_test=args.self_test,
+        screenshot=args.screenshot,
+    )
 
 
 if __name__ == "__main__":

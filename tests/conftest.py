@@ -10,7 +10,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +50,9 @@ def tiny_model_factory(tmp_path_factory):
         key = (image_size, patch_size, seed)
         if key not in made:
             folder = tmp_path_factory.mktemp(f"tiny_{image_size}_{patch_size}_{seed}") / "model"
-            made[key] = make_tiny_clip_folder(folder, seed=seed, image_size=image_size,
-                                              patch_size=patch_size)
+            made[key] = make_tiny_clip_folder(
+                folder, seed=seed, image_size=image_size, patch_size=patch_size
+            )
         return made[key]
 
     return factory

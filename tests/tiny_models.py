@@ -7,8 +7,15 @@ from pathlib import Path
 import torch
 
 
-def tiny_clip_config(image_size: int = 64, patch_size: int = 16, hidden: int = 32,
-                     layers: int = 2, heads: int = 2, embed: int = 24, vocab_size: int = 49408):
+def tiny_clip_config(
+    image_size: int = 64,
+    patch_size: int = 16,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    embed: int = 24,
+    vocab_size: int = 49408,
+):
     """A small ``CLIPConfig`` with the OpenAI tokenizer's special token ids."""
     from transformers import CLIPConfig
 

@@ -122,7 +122,10 @@ def compute_evidence(
 
 
 def render_maps(
-    evidence: Evidence, image: np.ndarray, model_side: int, entropy_radius: float = 5,
+    evidence: Evidence,
+    image: np.ndarray,
+    model_side: int,
+    entropy_radius: float = 5,
     weight: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Display maps (K, H, W) in [0, 1] at the image's resolution for every method in

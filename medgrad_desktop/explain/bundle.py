@@ -70,7 +70,9 @@ class ModelBundle:
         return ((tensor - mean) / std).to(self.device, self.dtype)
 
     @torch.no_grad()
-    def encode_image(self, images: ImageInput | Sequence[ImageInput] | torch.Tensor) -> torch.Tensor:
+    def encode_image(
+        self, images: ImageInput | Sequence[ImageInput] | torch.Tensor
+    ) -> torch.Tensor:
         """Image embeddings (N, D), float32, L2-normalised."""
         pixels = images if isinstance(images, torch.Tensor) else self.preprocess(images)
         vision = self.model.vision_model(pixel_values=pixels.to(self.device, self.dtype))

@@ -23,9 +23,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("images", nargs="+", type=Path, help="image files or folders")
     parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
-    parser.add_argument("--prompts", type=Path, default=None,
-                        help="prompt set (.yaml) or text file, one prompt per line "
-                             "(default: the PH² prompt set)")
+    parser.add_argument(
+        "--prompts",
+        type=Path,
+        default=None,
+        help="prompt set (.yaml) or text file, one prompt per line (default: the PH² prompt set)",
+    )
     parser.add_argument("--radius", type=float, default=5, help="entropy window radius (px)")
     parser.add_argument("--out", type=Path, default=Path("explanations"))
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
@@ -90,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
             "notice": RESEARCH_NOTICE,
         }
         Path(f"{stem}.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        save_panel(rgb, result, Path(f"{stem}_panel.png"), title=f"{path.name} · {bundle.describe()}",
-                   opacity=args.opacity, colormap=args.colormap)
+        save_panel(
+            rgb,
+            result,
+            Path(f"{stem}_panel.png"),
+            title=f"{path.name} · {bundle.describe()}",
+            opacity=args.opacity,
+            colormap=args.colormap,
+        )
     return 1 if failures else 0

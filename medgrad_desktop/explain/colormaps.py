@@ -26,8 +26,9 @@ def colorize(map01: np.ndarray, name: str = "inferno") -> np.ndarray:
     return lut(name)[index][..., :3]
 
 
-def blend(rgb: np.ndarray, map01: np.ndarray, opacity: float = 0.55,
-          name: str = "inferno") -> np.ndarray:
+def blend(
+    rgb: np.ndarray, map01: np.ndarray, opacity: float = 0.55, name: str = "inferno"
+) -> np.ndarray:
     """Overlay a [0, 1] map on an RGB image with the given opacity; RGB uint8 out."""
     mixed = (1.0 - opacity) * rgb.astype(np.float32) + opacity * colorize(map01, name)
     return np.clip(np.round(mixed), 0, 255).astype(np.uint8)

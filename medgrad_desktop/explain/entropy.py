@@ -32,8 +32,9 @@ def local_entropy(image: np.ndarray, radius: int) -> np.ndarray:
     return rank_entropy(grey_levels(image), disk(int(radius))).astype(np.float32)
 
 
-def radius_at_resolution(radius_model_px: float, image_hw: tuple[int, int], model_side: int,
-                         work_hw: tuple[int, int]) -> int:
+def radius_at_resolution(
+    radius_model_px: float, image_hw: tuple[int, int], model_side: int, work_hw: tuple[int, int]
+) -> int:
     """Scale a radius given in model-input pixels (S×S) to pixels of a ``work_hw`` image
     that shows the same field of view as ``image_hw`` (geometric-mean scale, at least 1)."""
     del image_hw  # the model input and the work image both span the whole image
@@ -73,8 +74,12 @@ def prepare_entropy_input(image: np.ndarray, max_side: int = ENTROPY_WORK_SIDE) 
     return EntropyInput(grey=grey, image_hw=(height, width))
 
 
-def entropy_weight(image: np.ndarray | EntropyInput, radius_model_px: float, model_side: int,
-                   max_side: int = ENTROPY_WORK_SIDE) -> np.ndarray:
+def entropy_weight(
+    image: np.ndarray | EntropyInput,
+    radius_model_px: float,
+    model_side: int,
+    max_side: int = ENTROPY_WORK_SIDE,
+) -> np.ndarray:
     """MedGrad's pixel weight w_e: local entropy divided by its maximum, float32 (H, W) in [0, 1].
 
     The radius is in model-input pixels and scaled to the resolution where entropy is computed

@@ -1,4 +1,4 @@
-"""Labelled PNG panels for the headless ``explain`` command: original + three overlays per prompt."""
+"""Labelled PNG panels for the headless ``explain`` command: original + three overlays each."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from medgrad_desktop.explain.colormaps import blend
 from medgrad_desktop.explain.display import has_positive_evidence
 
 
-def save_panel(image: np.ndarray, result: ExplainResult, path: Path, title: str,
-               opacity: float = 0.55, colormap: str = "inferno") -> Path:
+def save_panel(
+    image: np.ndarray,
+    result: ExplainResult,
+    path: Path,
+    title: str,
+    opacity: float = 0.55,
+    colormap: str = "inferno",
+) -> Path:
     """One row per prompt: the original, then each method's map blended over the image."""
     import matplotlib
 
@@ -33,8 +39,15 @@ def save_panel(image: np.ndarray, result: ExplainResult, path: Path, title: str,
             display = result.maps[method][row]
             axes[row, col].imshow(blend(image, display, opacity, colormap))
             if not has_positive_evidence(display):
-                axes[row, col].text(0.5, 0.5, "no positive evidence", transform=axes[row, col]
-                                    .transAxes, ha="center", color="white", fontsize=7)
+                axes[row, col].text(
+                    0.5,
+                    0.5,
+                    "no positive evidence",
+                    transform=axes[row, col].transAxes,
+                    ha="center",
+                    color="white",
+                    fontsize=7,
+                )
         for col in range(cols):
             axes[row, col].set_xticks([])
             axes[row, col].set_yticks([])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
 import warnings
 from pathlib import Path
 
@@ -24,6 +26,25 @@ MAX_PIXELS = 80_000_000
 def is_image_file(path: Path) -> bool:
     """Whether the file name looks like an image we can open (the content is checked later)."""
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def _natural_key(name: str) -> list:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def list_image_names(folder: Path) -> list[str]:
+    """Names of the image files directly in ``folder``, in natural order (nothing is decoded;
+    plain strings, because building thousands of ``Path`` objects is slow)."""
+    with os.scandir(folder) as entries:
+        names = [
+            entry.name
+            for entry in entries
+            if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
+            and not entry.name.startswith(".")
+            and entry.is_file()
+        ]
+    names.sort(key=_natural_key)
+    return names
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -150,7 +150,9 @@ def _load_state_dict_file(path: Path):
     return convert_openai_state_dict(read_checkpoint_file(path)), [path], None
 
 
-def load_model(source: str | Path = "demo", device: str | torch.device | None = None) -> ModelBundle:
+def load_model(
+    source: str | Path = "demo", device: str | torch.device | None = None
+) -> ModelBundle:
     """Open a CLIP model for explanation.
 
     ``source``: ``"demo"``, a Hugging Face folder (as ``CLIPModel.save_pretrained`` writes) or an
@@ -191,7 +193,11 @@ def load_model(source: str | Path = "demo", device: str | torch.device | None = 
 
 
 def save_model_folder(
-    model, tokenizer, folder: str | Path, image_mean=CLIP_MEAN, image_std=CLIP_STD,
+    model,
+    tokenizer,
+    folder: str | Path,
+    image_mean=CLIP_MEAN,
+    image_std=CLIP_STD,
     max_shard_size: str = "15MB",
 ) -> Path:
     """Write a Hugging Face folder that ``load_model`` opens: config, safetensors weights,

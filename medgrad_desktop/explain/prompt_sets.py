@@ -64,8 +64,10 @@ def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:
     if entries is None:
         return []
     if not isinstance(entries, list):
-        raise PromptSetError(f"The prompt file {source} is not laid out as expected.",
-                             f"'{kind}' entries must be a list")
+        raise PromptSetError(
+            f"The prompt file {source} is not laid out as expected.",
+            f"'{kind}' entries must be a list",
+        )
     items = []
     for entry in entries:
         if isinstance(entry, str):
@@ -80,18 +82,27 @@ def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:
         if not texts or any(len(t) > MAX_TEXT_CHARS for t in texts):
             raise PromptSetError(f"The prompt '{label}' in {source} is empty or far too long.")
         points = entry.get("points")
-        items.append(PromptItem(label=label, texts=texts, kind=kind,
-                                high_risk=bool(entry.get("high_risk", False)),
-                                points=int(points) if points is not None else None))
+        items.append(
+            PromptItem(
+                label=label,
+                texts=texts,
+                kind=kind,
+                high_risk=bool(entry.get("high_risk", False)),
+                points=int(points) if points is not None else None,
+            )
+        )
     return items
 
 
 def prompt_set_from_mapping(data, source: str = "the prompt file") -> PromptSet:
     """Build and validate a ``PromptSet`` from parsed YAML."""
     if not isinstance(data, dict):
-        raise PromptSetError(f"{source} is not a prompt set.", f"top level is {type(data).__name__}")
-    items = (_parse_items(data.get("classes"), "class", source)
-             + _parse_items(data.get("criteria"), "criterion", source))
+        raise PromptSetError(
+            f"{source} is not a prompt set.", f"top level is {type(data).__name__}"
+        )
+    items = _parse_items(data.get("classes"), "class", source) + _parse_items(
+        data.get("criteria"), "criterion", source
+    )
     if not items:
         raise PromptSetError(f"{source} contains no prompts.")
     if len(items) > MAX_ITEMS:
@@ -127,8 +138,9 @@ def load_prompt_set(path: str | Path) -> PromptSet:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise PromptSetError(f"The prompt file {path.name} is not valid YAML.",
-                                 repr(exc)) from exc
+            raise PromptSetError(
+                f"The prompt file {path.name} is not valid YAML.", repr(exc)
+            ) from exc
         prompt_set = prompt_set_from_mapping(data, path.name)
     prompt_set.path = path
     return prompt_set
@@ -158,8 +170,10 @@ def save_prompt_set(prompt_set: PromptSet, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(yaml.safe_dump(prompt_set_to_mapping(prompt_set), allow_unicode=True,
-                                  sort_keys=False), encoding="utf-8")
+    tmp.write_text(
+        yaml.safe_dump(prompt_set_to_mapping(prompt_set), allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
     tmp.replace(path)
     prompt_set.path = path
     return path

@@ -78,7 +78,9 @@ def _one_pass(bundle: ModelBundle, pixels: torch.Tensor, text: torch.Tensor, met
 
 
 def reference_evidence(
-    bundle: ModelBundle, image: ImageInput, text_embeddings: torch.Tensor,
+    bundle: ModelBundle,
+    image: ImageInput,
+    text_embeddings: torch.Tensor,
     methods: Sequence[str] = METHODS,
 ) -> Evidence:
     """``compute_evidence`` the slow way: 3·K full forward + backward passes."""

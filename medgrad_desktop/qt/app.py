@@ -48,12 +48,16 @@ def build_main_window(
 ) -> MainWindow:
     """A window with its own engine (the bridge is the engine's listener)."""
     from medgrad_desktop.engine.engine import ExplainEngine
+    from medgrad_desktop.qt.rating.rating_menu import install_rating_mode
+    from medgrad_desktop.qt.training.training_menu import install_training_menu
 
     bridge = EngineBridge()
     engine = ExplainEngine(bridge, cache_bytes=cache_bytes)
     window = MainWindow(engine, bridge, device=device)
     bridge.setParent(window)
     window.resize(*DEFAULT_WINDOW_SIZE)
+    install_rating_mode(window)
+    install_training_menu(window)
     return window
 
 

@@ -19,10 +19,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from medgrad_desktop.explain import compute_evidence  # noqa: E402
-from medgrad_desktop.explain.bundle import ModelBundle  # noqa: E402
-from medgrad_desktop.explain.reference import reference_evidence  # noqa: E402
-from medgrad_desktop.explain.tokenizer import load_openai_tokenizer  # noqa: E402
+from medgrad_desktop.explain import compute_evidence
+from medgrad_desktop.explain.bundle import ModelBundle
+from medgrad_desktop.explain.reference import reference_evidence
+from medgrad_desktop.explain.tokenizer import load_openai_tokenizer
 
 
 def vit_b16_bundle(device: torch.device) -> ModelBundle:
@@ -30,18 +30,37 @@ def vit_b16_bundle(device: torch.device) -> ModelBundle:
     from transformers import CLIPConfig, CLIPModel
 
     config = CLIPConfig(
-        text_config={"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8,
-                     "num_hidden_layers": 12, "hidden_act": "quick_gelu",
-                     "bos_token_id": 49406, "eos_token_id": 49407, "pad_token_id": 49407},
-        vision_config={"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12,
-                       "num_hidden_layers": 12, "image_size": 224, "patch_size": 16,
-                       "hidden_act": "quick_gelu"},
+        text_config={
+            "hidden_size": 512,
+            "intermediate_size": 2048,
+            "num_attention_heads": 8,
+            "num_hidden_layers": 12,
+            "hidden_act": "quick_gelu",
+            "bos_token_id": 49406,
+            "eos_token_id": 49407,
+            "pad_token_id": 49407,
+        },
+        vision_config={
+            "hidden_size": 768,
+            "intermediate_size": 3072,
+            "num_attention_heads": 12,
+            "num_hidden_layers": 12,
+            "image_size": 224,
+            "patch_size": 16,
+            "hidden_act": "quick_gelu",
+        },
         projection_dim=512,
     )
     torch.manual_seed(0)
     model = CLIPModel(config).to(device).eval()
-    return ModelBundle(model=model, tokenizer=load_openai_tokenizer(), device=device,
-                       dtype=torch.float32, model_id="vitb16-random", image_size=224)
+    return ModelBundle(
+        model=model,
+        tokenizer=load_openai_tokenizer(),
+        device=device,
+        dtype=torch.float32,
+        model_id="vitb16-random",
+        image_size=224,
+    )
 
 
 def timed(fn, runs: int, device: torch.device) -> float:

@@ -20,8 +20,20 @@ def test_explain_cli_writes_outputs(tmp_path, tiny_model_dir):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("melanoma\natypical nevus\ncommon nevus\n", encoding="utf-8")
     out = tmp_path / "out"
-    code = main(["explain", str(images), "--model", str(tiny_model_dir), "--prompts",
-                 str(prompts), "--radius", "3", "--out", str(out)])
+    code = main(
+        [
+            "explain",
+            str(images),
+            "--model",
+            str(tiny_model_dir),
+            "--prompts",
+            str(prompts),
+            "--radius",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 1  # one image was bad
     for stem in ("a", "b"):
         summary = json.loads((out / f"{stem}.json").read_text())

@@ -45,5 +45,5 @@ def test_entropy_weight_in_unit_range_and_matches_at_model_size():
     big = np.kron(rgb, np.ones((3, 3, 1), np.uint8))
     scaled = entropy_weight(big, 5, 224)
     assert scaled.shape == big.shape[:2]
-    assert 0.0 <= scaled.min() and scaled.max() == pytest.approx(1.0)
+    assert scaled.min() >= 0.0 and scaled.max() == pytest.approx(1.0)
     assert scaled[:250].mean() < scaled[400:].mean()

@@ -31,9 +31,10 @@ def test_hf_folder_bundle(tiny_model_dir):
 
 
 def test_model_id_differs_between_weights(tiny_model_factory):
-    assert load_model(tiny_model_factory(seed=0)).model_id != load_model(
-        tiny_model_factory(seed=1)
-    ).model_id
+    assert (
+        load_model(tiny_model_factory(seed=0)).model_id
+        != load_model(tiny_model_factory(seed=1)).model_id
+    )
 
 
 def test_long_prompt_truncated_with_end_token(tiny_model_dir):
@@ -59,7 +60,7 @@ def test_missing_and_non_model_sources(tmp_path):
     with pytest.raises(ModelLoadError, match="could not be found"):
         load_model(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelLoadError, match="config.json"):
+    with pytest.raises(ModelLoadError, match=r"config\.json"):
         load_model(tmp_path / "empty")
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ModelLoadError, match="not a model file"):
@@ -70,7 +71,7 @@ def test_folder_of_other_model_type(tmp_path, tiny_model_dir):
     folder = tmp_path / "bert"
     shutil.copytree(tiny_model_dir, folder)
     (folder / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    with pytest.raises(ModelLoadError, match="not .*CLIP"):
+    with pytest.raises(ModelLoadError, match=r"not .*CLIP"):
         load_model(folder)
 
 

@@ -10,8 +10,15 @@ from medgrad_desktop.explain import METHODS, compute_evidence, explain, load_mod
 from medgrad_desktop.explain.reference import reference_evidence
 
 PROMPTS = [
-    "melanoma", "atypical nevus", "common nevus", "blue-whitish veil", "irregular streaks",
-    "typical pigment network", "regression areas", "dots and globules", "asymmetry in two axes",
+    "melanoma",
+    "atypical nevus",
+    "common nevus",
+    "blue-whitish veil",
+    "irregular streaks",
+    "typical pigment network",
+    "regression areas",
+    "dots and globules",
+    "asymmetry in two axes",
     "dark brown colour",
 ]
 
@@ -76,8 +83,9 @@ def test_explain_public_api_shapes_and_ranges(tiny_model_dir):
 def test_subset_of_methods_and_ensembles(tiny_model_dir):
     bundle = load_model(tiny_model_dir)
     image = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    result = explain(bundle, image, [("melanoma", "malignant melanoma"), "nevus"],
-                     methods=("gradeclip",))
+    result = explain(
+        bundle, image, [("melanoma", "malignant melanoma"), "nevus"], methods=("gradeclip",)
+    )
     assert set(result.maps) == {"gradeclip"}
     assert result.prompts == ["melanoma / malignant melanoma", "nevus"]
     ensemble = bundle.encode_prompts([("melanoma", "malignant melanoma")])[0]

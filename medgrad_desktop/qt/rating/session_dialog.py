@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.explain.attribution import METHOD_TITLES, METHODS
+from medgrad_desktop.explain.images import list_image_names
 from medgrad_desktop.explain.prompt_sets import PromptSet
-from medgrad_desktop.qt.widgets.folder_model import list_image_files
 from medgrad_desktop.review import RatingSession, SessionConfig, default_session_path
 from medgrad_desktop.review.naming import SESSION_SUFFIX
 
@@ -282,7 +282,7 @@ class SessionDialog(QDialog):
                 return [], None
             folder = Path(text).expanduser()
             try:
-                return list_image_files(folder), folder
+                return [folder / name for name in list_image_names(folder)], folder
             except OSError as error:
                 raise SessionError(
                     f"The folder '{folder.name or folder}' cannot be read.", details=str(error)

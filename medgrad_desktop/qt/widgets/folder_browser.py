@@ -7,7 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
-from medgrad_desktop.qt.widgets.folder_model import PATH_ROLE, FolderModel, list_image_names
+from medgrad_desktop.explain.images import list_image_names
+from medgrad_desktop.qt.widgets.folder_model import PATH_ROLE, FolderModel
 from medgrad_desktop.qt.widgets.thumbnail_loader import ThumbnailLoader
 
 ICON_SIZE = QSize(40, 40)

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
-from medgrad_desktop.explain.images import IMAGE_SUFFIXES
 from medgrad_desktop.qt.widgets.icons import placeholder_icon, unreadable_icon
 from medgrad_desktop.qt.widgets.thumbnail_loader import ThumbnailLoader
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2
-
-
-def _natural_key(name: str) -> list:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-def list_image_names(folder: Path) -> list[str]:
-    """Names of the image files directly in ``folder``, in natural order (nothing is decoded;
-    plain strings, because building thousands of ``Path`` objects is slow)."""
-    with os.scandir(folder) as entries:
-        names = [
-            entry.name
-            for entry in entries
-            if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
-            and not entry.name.startswith(".")
-            and entry.is_file()
-        ]
-    names.sort(key=_natural_key)
-    return names
 
 
 class FolderModel(QAbstractListModel):
