@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 MAX_PROMPT_FILE_BYTES = 256 * 1024
 MAX_ITEMS = 200
 MAX_TEXT_CHARS = 1000
+DEFAULT_PROMPT_SET = "PH² criteria"
+"""The set the viewer opens with (the demo model was trained on PH²-style classes)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from medgrad_desktop import RESEARCH_NOTICE
 from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.prompt_sets import (
+    DEFAULT_PROMPT_SET,
     PromptSet,
     bundled_prompt_sets,
     load_prompt_set,
@@ -74,9 +75,12 @@ class PromptPanel(QGroupBox):
     def reload_sets(self, select: Path | None = None) -> None:
         """List bundled and user prompt sets; choose ``select`` (a path) or keep the current."""
         current = str(select) if select is not None else self.set_combo.currentData()
+        bundled = bundled_prompt_sets()
+        if current is None and DEFAULT_PROMPT_SET in bundled:
+            current = str(bundled[DEFAULT_PROMPT_SET])
         self.set_combo.blockSignals(True)
         self.set_combo.clear()
-        for name, path in bundled_prompt_sets().items():
+        for name, path in bundled.items():
             self.set_combo.addItem(name, str(path))  # strings: findData compares them by value
         for name, path in user_prompt_sets().items():
             self.set_combo.addItem(name + USER_SUFFIX, str(path))
