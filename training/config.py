@@ -63,9 +63,9 @@ class TrainConfig:
     tokenizer: str | None = None  # tokenizer folder; default: the bundled OpenAI tokenizer
     image_size: int = 224
     patch_size: int = 16
-    vision_width: int = 192
+    vision_width: int = 128
     vision_layers: int = 4
-    vision_heads: int = 3
+    vision_heads: int = 2
     text_width: int = 128
     text_layers: int = 4
     text_heads: int = 2

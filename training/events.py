@@ -27,6 +27,7 @@ to the same file, starting with a new ``started`` line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,10 +75,10 @@ def read_events(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / EVENTS_FILE
     if not path.is_file():
         return []
-    events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # the writer may be in the middle of this line
+    lines = path.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line) for line in lines[:-1] if line.strip()]
+    if lines and lines[-1].strip():
+        # the writer may be in the middle of the last line; it is read complete next time
+        with contextlib.suppress(json.JSONDecodeError):
+            events.append(json.loads(lines[-1]))
     return events

@@ -155,7 +155,6 @@ def _add_lora(model, config: TrainConfig):
 def build_model(config: TrainConfig, weights_from: str | Path | None = None) -> ModelSetup:
     """The model to train, with the method of ``config`` applied."""
     model, tokenizer, size, mean, std = load_base(config, weights_from)
-    model.config._attn_implementation = "sdpa"  # fused attention kernels for training
     if config.method == "frozen":
         _freeze_all_but_last(model, config.trainable_layers)
     elif config.method == "lora":

@@ -13,9 +13,13 @@ Last line: ``train throughput (<device>): <bf16 images/s> img/s, bf16/fp32 <rati
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from training.config import TrainConfig
 from training.loop import ContrastiveModel, autocast_factory, contrastive_loss, make_optimizer
@@ -30,9 +34,9 @@ VIT_B16 = {
     "embed_dim": 512,
 }
 SMALL = {
-    "vision_width": 192,
+    "vision_width": 128,
     "vision_layers": 4,
-    "vision_heads": 3,
+    "vision_heads": 2,
     "text_width": 128,
     "text_layers": 4,
     "text_heads": 2,

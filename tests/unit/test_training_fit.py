@@ -207,3 +207,19 @@ def test_flags_override_yaml(tmp_path):
     (tmp_path / "bad.yaml").write_text("epoch: 7\n")
     with pytest.raises(Exception, match="unknown settings: epoch"):
         config_from_args(parser.parse_args(["--config", str(tmp_path / "bad.yaml")]))
+
+
+def test_pointing_game_counts_hits_against_mask_area(tiny):
+    from training.data import load_samples
+    from training.demo_report import pointing_game
+
+    data, model = tiny
+    samples = load_samples(data).samples[:4]
+    classes = sorted({s.label for s in load_samples(data).samples})
+    result = pointing_game(load_model(model, device="cpu"), samples, classes, tolerance=2)
+    assert result["cases"] == 4
+    assert set(result["baseline"]) == {"structures", "structures ±2px", "lesion"}
+    assert 0 < result["baseline"]["structures"] < result["baseline"]["structures ±2px"] < 1
+    for rates in result["hit_rate"].values():
+        assert set(rates) == {"medgrad", "gradeclip", "gradcam"}
+        assert all(0.0 <= rate <= 1.0 for rate in rates.values())
