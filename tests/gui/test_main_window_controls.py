@@ -118,7 +118,9 @@ def test_edited_prompt_set_is_saved_and_offered(qtbot, main_window, image_folder
     editor.save()
     assert editor.saved_path is not None and editor.saved_path.parent == user_prompt_dir()
     saved = load_prompt_set(editor.saved_path)
-    assert saved.items[-1].texts == ("halo nevus", "nevus with a white halo")
+    halo = [item for item in saved.items if item.label == "halo nevus"]
+    assert [item.texts for item in halo] == [("halo nevus", "nevus with a white halo")]
+    assert halo[0].kind == "class"
     main_window.prompt_panel.reload_sets(select=editor.saved_path)
     assert main_window.prompt_panel.set_combo.currentText() == "My lesion classes (edited)"
     wait_for_maps(qtbot, main_window, image_folder / "case_01.png")
