@@ -1,5 +1,6 @@
 # MedGrad Desktop: install, test, freeze and package.
 #
+#   make run           install the app (torch CPU) into .venv and start it on the bundled demo
 #   make install       virtual environment .venv with the app, torch (CPU) and the test tools
 #   make test          the whole pytest suite, then the GUI self-test (offscreen)
 #   make lint          ruff
@@ -26,10 +27,16 @@ TARBALL := dist/medgrad-desktop-$(VERSION)-linux-$(ARCH).tar.gz
 SCRATCH := build/scratch
 HEADLESS := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-.PHONY: help install test lint bundle bundle-test deb deb-test tarball clean
+.PHONY: help run install test lint bundle bundle-test deb deb-test tarball clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
+
+run:
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install torch==2.13.0
+	$(PYTHON) -m pip install -e .
+	$(VENV)/bin/medgrad-desktop
 
 install:
 	python3 -m venv $(VENV)
