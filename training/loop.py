@@ -95,8 +95,15 @@ def make_scheduler(optimizer, warmup_steps: int, total_steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, name)
+)
+"""Signals that ask a run to stop gracefully (SIGBREAK is how Windows' Cancel reaches a job)."""
+
+
 class StopRequest:
-    """Records SIGINT/SIGTERM instead of dying, so the loop can finish its step and save."""
+    """Records SIGINT/SIGTERM (and SIGBREAK on Windows) instead of dying, so the loop can
+    finish its step and save."""
 
     def __init__(self) -> None:
         self.signal_name: str | None = None
@@ -106,7 +113,7 @@ class StopRequest:
         self.signal_name = signal.Signals(signum).name
 
     def __enter__(self) -> StopRequest:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             self._previous[signum] = signal.signal(signum, self._handler)
         return self
 
