@@ -35,6 +35,7 @@ from medgrad_desktop.engine.jobs import (
     Job,
     normalise_prompts,
 )
+from medgrad_desktop.engine.memory import limit_heap_retention
 from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
 from medgrad_desktop.engine.rendering import MapRenderer
 from medgrad_desktop.engine.workers import PriorityWorkerPool, Task
@@ -59,6 +60,7 @@ class ExplainEngine:
         precompute_radii: Iterable[int] = ENTROPY_RADII,
         cpu_workers: int | None = None,
     ) -> None:
+        limit_heap_retention()
         self.listener = listener
         self.methods = check_methods(methods)
         self.precompute_radii = tuple(int(r) for r in precompute_radii)

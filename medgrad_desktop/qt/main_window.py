@@ -28,6 +28,7 @@ from medgrad_desktop.qt.widgets.prompt_panel import PromptPanel
 from medgrad_desktop.qt.widgets.recent_folders import RecentFolders
 from medgrad_desktop.qt.widgets.status_panel import StatusPanel
 from medgrad_desktop.qt.widgets.view_controls import ViewControls
+from medgrad_desktop.qt.widgets.warning_box import show_warning
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +185,7 @@ class MainWindow(QMainWindow):
         )
 
     def _show_model_error(self, message: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Model not loaded",
-            message,
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setObjectName("modelErrorBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()  # window-modal but does not block the event loop
+        show_warning(self, "Model not loaded", message, "modelErrorBox")
 
     # -- window state, drag and drop, closing ----------------------------------------------
     def restore_window_state(self) -> None:

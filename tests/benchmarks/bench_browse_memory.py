@@ -52,6 +52,7 @@ def main() -> int:
         folder = make_folder(root, args.n)
         from medgrad_desktop.engine.api import DEFAULT_CACHE_BYTES
         from medgrad_desktop.qt.app import build_main_window, get_application
+        from tests.gui_timing import wait_until_maps_shown
 
         app = get_application()
         window = build_main_window(device="cpu")
@@ -59,23 +60,13 @@ def main() -> int:
         window.start(folder, "demo")
         process = psutil.Process()
 
-        def wait_for_maps(path: Path, timeout_s: float = 120.0) -> None:
-            deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline:
-                app.processEvents()
-                shown = window.controller.shown
-                if shown is not None and shown.path == path:
-                    return
-                time.sleep(0.002)
-            raise TimeoutError(f"no maps for {path}")
-
-        wait_for_maps(window.browser.current_path())
+        wait_until_maps_shown(app, window, window.browser.current_path())
         start_rss = process.memory_info().rss
         peak = start_rss
         started = time.perf_counter()
         for step in range(1, args.n):
             window.step_image(1)
-            wait_for_maps(window.browser.current_path())
+            wait_until_maps_shown(app, window, window.browser.current_path())
             peak = max(peak, process.memory_info().rss)
             if step % 100 == 0:
                 grown = (process.memory_info().rss - start_rss) / 2**20

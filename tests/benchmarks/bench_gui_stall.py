@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -34,9 +33,9 @@ VIT_B16 = {
 
 def main() -> int:
     import numpy as np
-    from PySide6.QtCore import QElapsedTimer, QTimer
 
     from tests.gui.main_window_helpers import write_lesion_png
+    from tests.gui_timing import StallMeter, wait_until_maps_shown
     from tests.tiny_models import make_tiny_clip_folder
 
     root = Path(tempfile.mkdtemp(prefix="medgrad-bench-stall-"))
@@ -56,36 +55,15 @@ def main() -> int:
         window.show()
         window.start(folder, model)
 
-        def wait_for(path: Path, timeout_s: float = 300) -> float:
-            began = time.perf_counter()
-            while time.perf_counter() - began < timeout_s:
-                app.processEvents()
-                shown = window.controller.shown
-                if shown is not None and shown.path == path:
-                    return time.perf_counter() - began
-                time.sleep(0.001)
-            raise TimeoutError(f"no maps for {path.name} within {timeout_s} s")
-
-        wait_for(paths[0])  # model loaded, first image explained
-        gaps: list[int] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.elapsed()]
-
-        def tick() -> None:
-            now = clock.elapsed()
-            gaps.append(now - last[0])
-            last[0] = now
-
-        timer = QTimer()
-        timer.setInterval(TIMER_MS)
-        timer.timeout.connect(tick)
-        timer.start()
+        wait_until_maps_shown(app, window, paths[0])  # model loaded, first image explained
+        meter = StallMeter(TIMER_MS)
+        meter.start()
         seconds = []
         for path in paths[1:]:
             window.step_image(1)
-            seconds.append(wait_for(path))
-        timer.stop()
+            seconds.append(wait_until_maps_shown(app, window, path))
+        meter.stop()
+        gaps = meter.gaps
         window.close()
         info = window.controller.model_info
         stalls = np.array(gaps, dtype=float)

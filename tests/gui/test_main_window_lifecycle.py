@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from tests.gui.main_window_helpers import wait_for_maps
+from tests.gui_timing import StallMeter
 
 pytestmark = pytest.mark.gui
 
@@ -59,24 +60,13 @@ def test_close_while_computing(qtbot, main_window):
 
 
 def test_event_loop_keeps_ticking_while_images_are_explained(qtbot, main_window, image_folder):
-    gaps = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = StallMeter(5)
+    meter.start()
     main_window.engine.clear_caches()
     for index in range(2, 6):
         main_window.step_image(1)
         wait_for_maps(qtbot, main_window, image_folder / f"case_{index:02d}.png")
-    timer.stop()
+    meter.stop()
+    gaps = meter.gaps
     assert len(gaps) >= 4
     assert max(gaps) < 250, f"worst event-loop stall {max(gaps)} ms"

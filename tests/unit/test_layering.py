@@ -9,8 +9,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 QT_MODULES = ("PySide6", "pyqtgraph", "shiboken6")
-CORE_PACKAGES = ("medgrad_desktop/explain", "medgrad_desktop/engine", "medgrad_desktop/review",
-                 "training")
+CORE_PACKAGES = (
+    "medgrad_desktop/explain",
+    "medgrad_desktop/engine",
+    "medgrad_desktop/review",
+    "training",
+)
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -36,9 +40,12 @@ def test_no_qt_imports_outside_the_qt_package():
 
 
 def test_core_packages_import_without_loading_qt():
-    modules = [p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
-               for package in CORE_PACKAGES for p in ROOT.joinpath(package).glob("*.py")
-               if p.name != "__main__.py"]
+    modules = [
+        p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
+        for package in CORE_PACKAGES
+        for p in ROOT.joinpath(package).glob("*.py")
+        if p.name != "__main__.py"
+    ]
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
@@ -46,7 +53,8 @@ def test_core_packages_import_without_loading_qt():
         f"loaded = [m for m in sys.modules if m.startswith({QT_MODULES!r})]\n"
         "print(','.join(loaded))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.paths import user_subdir
 from medgrad_desktop.qt.rating.analysis_job import AnalysisJob
 from medgrad_desktop.qt.rating.rating_controller import RatingController
 from medgrad_desktop.qt.rating.session_dialog import SessionDialog
+from medgrad_desktop.qt.widgets.warning_box import show_warning
 from medgrad_desktop.review import RatingSession
 from medgrad_desktop.review.naming import SESSION_SUFFIX
 
@@ -187,16 +188,7 @@ class RatingMenu(QMenu):
         """A plain sentence in a non-blocking message box, the banner and the status bar."""
         self.window.banner.show_message(message)
         self.window.status_panel.show_message(message)
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Rating session",
-            message,
-            QMessageBox.StandardButton.Ok,
-            self.window,
-        )
-        box.setObjectName("ratingErrorBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        show_warning(self.window, "Rating session", message, "ratingErrorBox")
 
 
 def install_rating_mode(window) -> RatingMenu:

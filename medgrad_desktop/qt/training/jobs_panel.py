@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.qt.training.run_view import STATE_TITLES, RunView
+from medgrad_desktop.qt.widgets.warning_box import show_warning
 from training.jobs import cancel_job, discover_runs, resume_job
 from training.run_watch import RunWatch, known_run_folders, remember_run_folder
 
@@ -206,7 +206,4 @@ class JobsPanel(QWidget):
             self.openResult.emit(model)
 
     def _warn(self, title: str, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok)
-        box.setParent(self, box.windowFlags())
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        show_warning(self, title, message)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu
 
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.qt.training.jobs_panel import JobsPanel
 from medgrad_desktop.qt.training.new_run_dialog import NewRunDialog
+from medgrad_desktop.qt.widgets.warning_box import show_warning
 from training.jobs import start_job_from_config
 from training.run_watch import remember_run_folder
 
@@ -92,16 +93,7 @@ class TrainingMenu(QObject):
         self.window.activateWindow()
 
     def _warn(self, message: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Training job not started",
-            message,
-            QMessageBox.StandardButton.Ok,
-            self.window,
-        )
-        box.setObjectName("trainingErrorBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        show_warning(self.window, "Training job not started", message, "trainingErrorBox")
 
 
 def install_training_menu(window) -> TrainingMenu:
