@@ -51,6 +51,8 @@ class ExplainController(QObject):
         self.current_path: Path | None = None
         self.shown: MapsResult | None = None
         self.last_error: str = ""
+        self.follow_top_class = True  # until a prompt is chosen, show the top class's maps
+        self.follow_enabled = True  # off while a rating session decides the prompt
         self._radius_timer = QTimer(self)
         self._radius_timer.setSingleShot(True)
         self._radius_timer.setInterval(SLIDER_DEBOUNCE_MS)
@@ -64,7 +66,7 @@ class ExplainController(QObject):
         bridge.sig_queue_changed.connect(status.set_queue)
         browser.currentPathChanged.connect(self.show_path)
         prompts.promptSetChanged.connect(self.set_prompt_set)
-        prompts.promptSelected.connect(lambda _index: self.request_maps())
+        prompts.promptSelected.connect(self._on_prompt_chosen)
         prompts.loadFailed.connect(self.show_problem)
         controls.opacityChanged.connect(comparison.set_opacity)
         controls.colormapChanged.connect(comparison.set_colormap)
@@ -80,6 +82,7 @@ class ExplainController(QObject):
 
     def set_prompt_set(self, prompt_set: PromptSet) -> None:
         self.prompt_set = prompt_set
+        self.follow_top_class = True
         self.engine.set_prompts(prompt_set.prompts())
         self.shown = None
         self.comparison.clear_maps()  # they belong to the previous set's prompts
@@ -105,6 +108,11 @@ class ExplainController(QObject):
             self.current_path, self.prompts.selected_prompt(), self.controls.radius()
         )
         self.engine.prefetch(self.browser.neighbours(PREFETCH_RADIUS))
+
+    def _on_prompt_chosen(self, _index: int) -> None:
+        """A prompt was chosen (by the reader or a rating session): keep it across images."""
+        self.follow_top_class = False
+        self.request_maps()
 
     def request_maps(self) -> None:
         """Maps for a new prompt or radius from cached evidence (debounced for the slider)."""
@@ -132,7 +140,15 @@ class ExplainController(QObject):
             return
         if len(evidence.similarity) != len(self.prompt_set.items):
             return  # evidence of a previous prompt set
-        self.prompts.chart.set_values(evidence.similarity, self.model_info.logit_scale)
+        probabilities = self.prompts.chart.set_values(
+            evidence.similarity, self.model_info.logit_scale
+        )
+        classes = self.prompt_set.class_indices()
+        if self.follow_enabled and self.follow_top_class and classes:
+            top = classes[int(probabilities.argmax())]
+            if top != self.prompts.selected_prompt():
+                self.prompts.chart.select(top)  # no signal: following is not a choice
+                self.request_maps()
 
     def _on_maps_ready(self, _request_id: int, result: MapsResult) -> None:
         wanted = (self.current_path, self.prompts.selected_prompt(), self.controls.radius())

@@ -52,12 +52,40 @@ def test_switching_prompt_shows_its_maps_without_running_the_model(
 ):
     before, runs = _maps(main_window), main_window.engine.model_runs
     chart = main_window.prompt_panel.chart
-    chart.buttons[1].click()
-    wait_for_maps(qtbot, main_window, image_folder / "case_01.png", prompt_index=1)
+    target = 1 if chart.selected() != 1 else 0
+    chart.buttons[target].click()
+    wait_for_maps(qtbot, main_window, image_folder / "case_01.png", prompt_index=target)
     after = _maps(main_window)
     assert any(not np.array_equal(before[m], after[m]) for m in before)
     assert main_window.engine.model_runs == runs
-    assert chart.selected() == 1
+    assert chart.selected() == target
+
+
+def test_maps_follow_the_top_class_until_a_prompt_is_chosen(
+    qtbot, main_window, image_folder, tiny_model_dir
+):
+    from medgrad_desktop.explain import explain, load_model
+
+    panel, controller = main_window.prompt_panel, main_window.controller
+    classes = panel.prompt_set.class_indices()
+    bundle = load_model(tiny_model_dir)
+
+    def top_class(path) -> int:
+        similarity = explain(bundle, path, panel.prompt_set.prompts()).similarity
+        return classes[int(np.argmax(similarity[classes]))]
+
+    for index in (1, 2, 3):
+        path = image_folder / f"case_{index:02d}.png"
+        if index > 1:
+            main_window.step_image(1)
+        wait_for_maps(qtbot, main_window, path, prompt_index=top_class(path))
+    chosen = next(i for i in range(len(panel.prompt_set.items)) if i != panel.chart.selected())
+    panel.chart.buttons[chosen].click()
+    assert not controller.follow_top_class
+    for index in (4, 5):
+        main_window.step_image(1)
+        wait_for_maps(qtbot, main_window, image_folder / f"case_{index:02d}.png")
+        assert controller.shown.prompt_index == chosen
 
 
 def test_switching_prompt_set_reruns_the_model(qtbot, main_window, image_folder):

@@ -73,6 +73,7 @@ class RatingController(QObject):
         self._apply_display_policy()
         w.controller.mapsShown.connect(self._on_maps)
         w.bridge.sig_evidence_ready.connect(self._on_evidence)
+        w.controller.follow_enabled = False  # the session decides the prompt
         self.active = True
         self._update_progress()
         first = self.session.first_unrated_index()
@@ -93,6 +94,7 @@ class RatingController(QObject):
         w = self.window
         w.controller.mapsShown.disconnect(self._on_maps)
         w.bridge.sig_evidence_ready.disconnect(self._on_evidence)
+        w.controller.follow_enabled = True
         self.mode.leave()
         self.session.close()
         w.controller.show_path(w.browser.current_path())
