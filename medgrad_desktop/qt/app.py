@@ -97,19 +97,29 @@ def run_gui(
 ) -> int:
     """Open the viewer on ``folder`` (the demo folder if None); returns the exit code."""
     app = get_application()
+    demo_problem = ""
     if folder is None:
         from medgrad_desktop.demo import ensure_demo_folder
 
-        folder = ensure_demo_folder()
+        try:
+            folder = ensure_demo_folder()
+        except OSError as exc:
+            log.error("Cannot create the demo images: %r", exc)
+            demo_problem = (
+                "The demo images could not be created in your user data folder "
+                "(it may be full or read-only); open a folder of images to begin."
+            )
     window = build_main_window(device=device)
     if not self_test:
         window.restore_window_state()
     window.show()
-    window.start(Path(folder), model)
+    window.start(Path(folder) if folder is not None else None, model)
+    if demo_problem:
+        window.banner.show_message(demo_problem)
     if not self_test:
         return app.exec()
 
-    problem = _wait_for_first_maps(app, window, SELF_TEST_TIMEOUT_S)
+    problem = demo_problem or _wait_for_first_maps(app, window, SELF_TEST_TIMEOUT_S)
     if not problem and screenshot is not None:
         app.processEvents()
         if not window.grab().save(str(screenshot)):

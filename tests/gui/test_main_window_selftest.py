@@ -24,3 +24,14 @@ def test_self_test_fails_with_a_message_when_the_model_is_missing(
     missing = tmp_path / "no_such_model"
     assert run_gui(image_folder, missing, device="cpu", self_test=True) == 1
     assert "Self-test failed:" in capsys.readouterr().err
+
+
+def test_unwritable_user_folder_gives_a_plain_message(qapp, tiny_model_dir, monkeypatch, capsys):
+    import medgrad_desktop.demo as demo
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(demo, "ensure_demo_folder", refuse)
+    assert run_gui(None, tiny_model_dir, device="cpu", self_test=True) == 1
+    assert "demo images could not be created" in capsys.readouterr().err
