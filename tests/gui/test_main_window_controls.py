@@ -153,3 +153,16 @@ def test_edited_prompt_set_is_saved_and_offered(qtbot, main_window, image_folder
     assert main_window.prompt_panel.set_combo.currentText() == "My lesion classes (edited)"
     wait_for_maps(qtbot, main_window, image_folder / "case_01.png")
     assert len(main_window.prompt_panel.chart.buttons) == len(saved.items)
+
+
+def test_flat_image_says_no_positive_evidence_for_medgrad(qtbot, main_window, tmp_path):
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    Image.fromarray(np.full((64, 80, 3), 128, np.uint8)).save(folder / "flat.png")
+    assert main_window.open_folder(folder)
+    wait_for_maps(qtbot, main_window, folder / "flat.png")
+    medgrad = main_window.comparison.panels["medgrad"]
+    assert not medgrad.map.any()  # zero local entropy everywhere → no MedGrad evidence
+    assert (
+        medgrad.notice.isVisibleTo(main_window) and medgrad.notice.text() == "no positive evidence"
+    )
