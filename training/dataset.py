@@ -15,19 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from medgrad_desktop.errors import DataError
-from medgrad_desktop.explain.images import load_image
+from medgrad_desktop.explain.images import load_image, resize_whole
 from training.augment import augment_image, shuffle_clauses
 from training.data import Sample
-
-
-def resize_whole(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize an (H, W, 3) uint8 image to (size, size, 3) with bicubic interpolation, no crop."""
-    resized = Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC)
-    return np.array(resized, dtype=np.uint8)
 
 
 class ClipPairDataset(Dataset):

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from medgrad_desktop.errors import PromptSetError
-from medgrad_desktop.explain.images import as_rgb_array
+from medgrad_desktop.explain.images import as_rgb_array, resize_whole
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -53,11 +53,7 @@ class ModelBundle:
 
     def resize_for_model(self, image: ImageInput) -> np.ndarray:
         """The whole image, RGB, resized (not cropped) to S×S with bicubic interpolation."""
-        rgb = as_rgb_array(image)
-        pil = Image.fromarray(rgb).resize(
-            (self.image_size, self.image_size), Image.Resampling.BICUBIC
-        )
-        return np.asarray(pil, dtype=np.uint8)
+        return resize_whole(as_rgb_array(image), self.image_size)
 
     def preprocess(self, images: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
         """PIL images or H×W×3 uint8 arrays → normalised float tensor (N, 3, S, S)."""

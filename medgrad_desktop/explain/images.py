@@ -141,6 +141,13 @@ def as_rgb_array(image: np.ndarray | Image.Image) -> np.ndarray:
     return np.ascontiguousarray(array[:, :, :3])
 
 
+def resize_whole(image: np.ndarray, size: int) -> np.ndarray:
+    """The whole (H, W, 3) uint8 image resized (not cropped) to (size, size, 3), bicubic — the
+    model-input preprocessing shared by inference and training."""
+    resized = Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(resized, dtype=np.uint8)
+
+
 def image_content_hash(image: np.ndarray) -> str:
     """A short stable hash of the pixel content (cache key)."""
     digest = hashlib.blake2b(digest_size=12)

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from medgrad_desktop.errors import DataError
+from medgrad_desktop.explain.images import resize_whole
 from training.augment import (
     augment_image,
     colour_jitter,
@@ -25,7 +26,6 @@ from training.dataset import (
     ClipPairDataset,
     class_balanced_sampler,
     label_aware_targets,
-    resize_whole,
 )
 
 TEXT = "melanoma. asymmetry in two axes; atypical pigment network; blue-whitish veil present."
