@@ -61,6 +61,11 @@ class PromptSet:
         """Positions of the class items (their probabilities are a softmax over these)."""
         return [i for i, item in enumerate(self.items) if item.kind == "class"]
 
+    def top_class(self, similarity) -> int | None:
+        """Position of the class item with the highest similarity (None without classes)."""
+        classes = self.class_indices()
+        return max(classes, key=lambda i: float(similarity[i])) if classes else None
+
 
 def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:
     if entries is None:

@@ -140,13 +140,10 @@ class ExplainController(QObject):
             return
         if len(evidence.similarity) != len(self.prompt_set.items):
             return  # evidence of a previous prompt set
-        probabilities = self.prompts.chart.set_values(
-            evidence.similarity, self.model_info.logit_scale
-        )
-        classes = self.prompt_set.class_indices()
-        if self.follow_enabled and self.follow_top_class and classes:
-            top = classes[int(probabilities.argmax())]
-            if top != self.prompts.selected_prompt():
+        self.prompts.chart.set_values(evidence.similarity, self.model_info.logit_scale)
+        if self.follow_enabled and self.follow_top_class:
+            top = self.prompt_set.top_class(evidence.similarity)
+            if top is not None and top != self.prompts.selected_prompt():
                 self.prompts.chart.select(top)  # no signal: following is not a choice
                 self.request_maps()
 

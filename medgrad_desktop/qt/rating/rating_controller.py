@@ -238,10 +238,11 @@ class RatingController(QObject):
         if not self.active or self.prompts or path != self._case_path():
             return
         prompt_set = self.window.prompt_panel.prompt_set
-        classes = prompt_set.class_indices()
-        if len(evidence.similarity) != len(prompt_set.items) or not classes:
+        if len(evidence.similarity) != len(prompt_set.items):
             return
-        top = max(classes, key=lambda i: float(evidence.similarity[i]))
+        top = prompt_set.top_class(evidence.similarity)
+        if top is None:
+            return
         self.prompts = [prompt_set.items[top].label]
         self._load_prompt(0)
 
