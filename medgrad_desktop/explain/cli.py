@@ -38,12 +38,12 @@ def register(subparsers) -> None:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    from medgrad_desktop.explain.images import is_image_file
+    from medgrad_desktop.explain.images import list_image_names
 
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if is_image_file(p)))
+            found.extend(path / name for name in list_image_names(path))
         else:
             found.append(path)
     return found
