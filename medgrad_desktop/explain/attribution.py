@@ -21,9 +21,8 @@ from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
 from medgrad_desktop.explain.images import as_rgb_array, load_image
 from medgrad_desktop.explain.last_layer import LastVisionLayer, vision_trunk
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS, check_methods
 
-METHODS = ("gradcam", "gradeclip", "medgrad")
-METHOD_TITLES = {"gradcam": "Grad-CAM", "gradeclip": "Grad-ECLIP", "medgrad": "MedGrad-ECLIP"}
 
 
 @dataclass
@@ -53,14 +52,6 @@ class ExplainResult:
     patch_maps: dict[str, np.ndarray]
     maps: dict[str, np.ndarray] = field(default_factory=dict)
     entropy_radius: float = 5
-
-
-def check_methods(methods: Sequence[str]) -> tuple[str, ...]:
-    """Validate method names (a subset of ``METHODS``), keeping the canonical order."""
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(f"Unknown or no methods {list(methods)}; choose from {METHODS}.")
-    return tuple(m for m in METHODS if m in methods)
 
 
 def _relu_scores(tokens: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -117,7 +117,31 @@ def _is_torchscript_archive(path: Path) -> bool:
         return False  # torch.load reports the damage
 
 
+PICKLE_PROTOCOL_OPCODE = 0x80
+"""The first byte of a pickle of protocol 2 or later (the legacy ``torch.save`` format)."""
+
+
+def _is_torch_file(path: Path) -> bool:
+    """``torch.save`` writes a zip archive (since PyTorch 1.6) or, in the legacy format, a
+    pickle; anything else (text, an image, …) is not a PyTorch checkpoint at all."""
+    if zipfile.is_zipfile(path):
+        return True
+    with open(path, "rb") as handle:
+        first = handle.read(1)
+    return bool(first) and first[0] == PICKLE_PROTOCOL_OPCODE
+
+
 def _load_torch(path: Path) -> object:
+    try:
+        is_torch_file = _is_torch_file(path)
+    except OSError as exc:
+        raise _damaged(path, exc) from exc
+    if not is_torch_file:
+        raise ModelLoadError(
+            f"The file {path.name} is not a PyTorch checkpoint; choose a .pth or .pt file "
+            "saved with torch.save, or a Hugging Face model folder.",
+            details=f"{path}: neither a zip archive nor a pickle",
+        )
     if _is_torchscript_archive(path):
         raise ModelLoadError(
             f"The model file {path.name} is a TorchScript archive, which is not opened for "
