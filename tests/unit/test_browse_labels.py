@@ -60,7 +60,7 @@ def test_isic_ground_truth_one_hot(tmp_path, isic):
 
 def test_isic_row_without_exactly_one_diagnosis(tmp_path, isic):
     path = _csv(tmp_path, "image,MEL,NV\nISIC_0000001,1,1\n")
-    with pytest.raises(DataError, match="Line 2 of labels.csv does not mark exactly one"):
+    with pytest.raises(DataError, match=r"Line 2 of labels\.csv does not mark exactly one"):
         load_labels(path, tmp_path, NAMES, isic)
     path = _csv(tmp_path, "image,MEL,NV\nISIC_0000001,yes,0\n")
     with pytest.raises(DataError, match="not 0 or 1"):
@@ -87,7 +87,7 @@ def test_unknown_classes_name_the_culprits_and_the_known_classes(tmp_path, ph2):
 
 def test_no_listed_image_in_folder(tmp_path, ph2):
     path = _csv(tmp_path, "image,label\nzz.png,melanoma\n")
-    with pytest.raises(DataError, match="None of the 1 images named in labels.csv is in"):
+    with pytest.raises(DataError, match=r"None of the 1 images named in labels\.csv is in"):
         load_labels(path, tmp_path, NAMES, ph2)
 
 
