@@ -117,30 +117,29 @@ def _is_torchscript_archive(path: Path) -> bool:
         return False  # torch.load reports the damage
 
 
-PICKLE_PROTOCOL_OPCODE = 0x80
-"""The first byte of a pickle of protocol 2 or later (the legacy ``torch.save`` format)."""
+_LEGACY_TORCH_MAGIC = bytes.fromhex("8a0a6cfc9c46f9206aa8")
+"""Pickled ``0x1950a86a20f9469cfc6c``: the magic number of torch's pre-1.6 (non-zip) format."""
 
 
-def _is_torch_file(path: Path) -> bool:
-    """``torch.save`` writes a zip archive (since PyTorch 1.6) or, in the legacy format, a
-    pickle; anything else (text, an image, …) is not a PyTorch checkpoint at all."""
-    if zipfile.is_zipfile(path):
-        return True
-    with open(path, "rb") as handle:
-        first = handle.read(1)
-    return bool(first) and first[0] == PICKLE_PROTOCOL_OPCODE
+def _looks_like_torch_file(path: Path) -> bool:
+    """Whether the file starts as ``torch.save`` writes it (a zip archive, or the legacy
+    pickle that starts with the torch magic number)."""
+    with path.open("rb") as handle:
+        head = handle.read(2 + len(_LEGACY_TORCH_MAGIC))
+    zip_start = head[:4] == b"PK\x03\x04"  # a truncated archive still starts so (damaged)
+    return zip_start or (head[:1] == b"\x80" and head[2:] == _LEGACY_TORCH_MAGIC)
 
 
 def _load_torch(path: Path) -> object:
     try:
-        is_torch_file = _is_torch_file(path)
+        is_torch_file = _looks_like_torch_file(path)
     except OSError as exc:
         raise _damaged(path, exc) from exc
     if not is_torch_file:
         raise ModelLoadError(
-            f"The file {path.name} is not a PyTorch checkpoint; choose a .pth or .pt file "
-            "saved with torch.save, or a Hugging Face model folder.",
-            details=f"{path}: neither a zip archive nor a pickle",
+            f"The file {path.name} is not a PyTorch checkpoint (nor a model file of another "
+            "known kind); it may be damaged or have the wrong name.",
+            details=str(path),
         )
     if _is_torchscript_archive(path):
         raise ModelLoadError(
