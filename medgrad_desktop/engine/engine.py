@@ -257,9 +257,7 @@ class ExplainEngine:
         with self._lock:
             return next(self._ids)
 
-    def _new_job(
-        self, path: Path, kind: str, prompt_index: int | None = 0, radius: int = 5
-    ) -> Job:
+    def _new_job(self, path: Path, kind: str, prompt_index: int | None = 0, radius: int = 5) -> Job:
         with self._lock:
             request = ExplainRequest(
                 path, self._prompts, self.methods, int(kind == PREFETCH), next(self._ids)
@@ -476,4 +474,3 @@ class ExplainEngine:
                 return
             work, self._idle_work = self._idle_work, None
         self._cpu.submit(work, priority=2, group=PRECOMPUTE)
-

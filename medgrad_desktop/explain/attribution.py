@@ -22,9 +22,12 @@ from medgrad_desktop.explain.entropy import entropy_weight
 from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.images import as_rgb_array, load_image
 from medgrad_desktop.explain.last_layer import LastVisionLayer, vision_trunk
-from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS, check_methods
+from medgrad_desktop.explain.method_names import (  # noqa: F401 (re-exported names)
+    METHOD_TITLES,
+    METHODS,
+    check_methods,
+)
 from medgrad_desktop.explain.zero_shot import class_probabilities
-
 
 
 @dataclass

@@ -89,9 +89,7 @@ def build_actions(window) -> WindowActions:
     zoom_in = _action(
         window, "Zoom in", lambda: window.comparison.zoom_by(1.25), ["Ctrl++", "Ctrl+="]
     )
-    zoom_out = _action(
-        window, "Zoom out", lambda: window.comparison.zoom_by(0.8), ["Ctrl+-"]
-    )
+    zoom_out = _action(window, "Zoom out", lambda: window.comparison.zoom_by(0.8), ["Ctrl+-"])
     follow = _action(
         window,
         "Follow the top class",

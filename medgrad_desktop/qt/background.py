@@ -28,8 +28,11 @@ def run_in_background(
     worker = create_worker(function, _start_thread=False)
 
     def failed(error: BaseException) -> None:
-        log.error("Background job %s failed", getattr(function, "__name__", function),
-                  exc_info=(type(error), error, error.__traceback__))
+        log.error(
+            "Background job %s failed",
+            getattr(function, "__name__", function),
+            exc_info=(type(error), error, error.__traceback__),
+        )
         on_error(error)
 
     worker.returned.connect(on_done)

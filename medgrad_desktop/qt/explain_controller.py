@@ -52,7 +52,12 @@ class ExplainController(QObject):
     ):
         super().__init__(parent)
         self.engine, self.state, self.browser = engine, state, browser
-        self.comparison, self.prompts, self.status, self.banner = comparison, prompts, status, banner
+        self.comparison, self.prompts, self.status, self.banner = (
+            comparison,
+            prompts,
+            status,
+            banner,
+        )
         self.model_info: ModelInfo | None = None
         self.prompt_set: PromptSet | None = None
         self.shown: MapsResult | None = None

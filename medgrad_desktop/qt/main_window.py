@@ -20,9 +20,9 @@ from medgrad_desktop.engine.view_state import ViewState
 from medgrad_desktop.qt import window_geometry
 from medgrad_desktop.qt.actions import WindowActions, add_mode_menu, build_actions
 from medgrad_desktop.qt.comparison_export import ComparisonExporter
-from medgrad_desktop.qt.help_dialogs import about_html, shortcuts_dialog, user_guide_dialog
 from medgrad_desktop.qt.engine_bridge import EngineBridge
 from medgrad_desktop.qt.explain_controller import ExplainController
+from medgrad_desktop.qt.help_dialogs import about_html, shortcuts_dialog, user_guide_dialog
 from medgrad_desktop.qt.widgets.comparison_area import ComparisonArea
 from medgrad_desktop.qt.widgets.folder_browser import FolderBrowser
 from medgrad_desktop.qt.widgets.message_banner import MessageBanner
@@ -88,9 +88,7 @@ class MainWindow(QMainWindow):
         events.colormap.connect(comparison.set_colormap)
         events.overlays_visible.connect(comparison.set_overlays_visible)
         events.overlays_visible.connect(lambda shown: actions.toggle_overlays.setChecked(shown))
-        events.follow_top_class.connect(
-            lambda follow: actions.follow_top_class.setChecked(follow)
-        )
+        events.follow_top_class.connect(lambda follow: actions.follow_top_class.setChecked(follow))
         events.rating_mode.connect(comparison.set_titles_locked)
         events.rating_mode.connect(lambda rating: actions.follow_top_class.setEnabled(not rating))
         self.browser.currentPathChanged.connect(lambda path: setattr(state, "image", path))

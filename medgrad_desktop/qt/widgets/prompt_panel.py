@@ -85,7 +85,13 @@ class PromptPanel(QGroupBox):
         self.edit_button.clicked.connect(self.editRequested)
         self.chart.promptSelected.connect(self.select_prompt)
         self.chart.selectionChanged.connect(self._on_selection_shown)
-        bind(state, "follow_top_class", self.follow_box, self.follow_box.toggled, self.follow_box.setChecked)
+        bind(
+            state,
+            "follow_top_class",
+            self.follow_box,
+            self.follow_box.toggled,
+            self.follow_box.setChecked,
+        )
         state.events.prompt_index.connect(self._show_selection)
         state.events.rating_mode.connect(lambda rating: self.follow_box.setEnabled(not rating))
 

@@ -64,7 +64,13 @@ class ViewControls(QGroupBox):
             lambda value: self.opacity_slider.setValue(round(value * 100)),
             lambda percent: percent / 100.0,
         )
-        bind(state, "radius", self.radius_slider, self.radius_slider.valueChanged, self.radius_slider.setValue)
+        bind(
+            state,
+            "radius",
+            self.radius_slider,
+            self.radius_slider.valueChanged,
+            self.radius_slider.setValue,
+        )
         bind(
             state,
             "colormap",
