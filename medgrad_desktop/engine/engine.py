@@ -39,7 +39,12 @@ from medgrad_desktop.engine.memory import limit_heap_retention
 from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
 from medgrad_desktop.engine.rendering import MapRenderer
 from medgrad_desktop.engine.workers import PriorityWorkerPool, Task
-from medgrad_desktop.errors import ComputeError, MedGradError
+from medgrad_desktop.errors import (
+    ComputeError,
+    MedGradError,
+    ModelLoadError,
+    unexpected_errors_as,
+)
 from medgrad_desktop.explain.attribution import METHODS, check_methods
 from medgrad_desktop.explain.bundle import ModelBundle
 
@@ -104,7 +109,8 @@ class ExplainEngine:
 
         def run() -> None:
             try:
-                info = self._runner.load(source, device)
+                with unexpected_errors_as(ModelLoadError, "The model"):
+                    info = self._runner.load(source, device)
             except MedGradError as error:
                 self._emit("failed", request_id, None, error)
                 return
