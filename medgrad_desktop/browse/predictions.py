@@ -11,7 +11,7 @@ import numpy as np
 from medgrad_desktop.browse.folder_embeddings import FolderEmbeddings
 from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.prompt_sets import PromptSet
-from training.metrics import softmax
+from medgrad_desktop.explain.zero_shot import class_probabilities
 
 SORT_KEYS = ("name", "predicted class", "probability", "similarity")
 
@@ -40,9 +40,12 @@ class Predictions:
 
 
 def zero_shot_probabilities(similarity: np.ndarray, logit_scale: float) -> np.ndarray:
-    """(N, C) class probabilities from (N, C) cosine similarities to the class prompts."""
-    logits = float(logit_scale) * np.asarray(similarity, dtype=np.float64)
-    return softmax(logits).astype(np.float32)
+    """(N, C) class probabilities from (N, C) cosine similarities to the class prompts, by the
+    project's one definition (``explain.zero_shot.class_probabilities``) row by row."""
+    similarity = np.asarray(similarity)
+    classes = range(similarity.shape[1])
+    rows = [class_probabilities(row, classes, logit_scale) for row in similarity]
+    return np.stack(rows) if rows else np.zeros(similarity.shape, np.float32)
 
 
 def class_text_embeddings(bundle, prompt_set: PromptSet) -> np.ndarray:
