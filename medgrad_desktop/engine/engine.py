@@ -34,6 +34,7 @@ from medgrad_desktop.engine.api import (
 )
 from medgrad_desktop.engine.cache import ByteLRUCache
 from medgrad_desktop.engine.decoding import DecodedImage, decode_image, file_key
+from medgrad_desktop.engine.evidence_store import EvidenceSetting, FolderStores
 from medgrad_desktop.engine.jobs import (
     LOAD,
     MAPS,
@@ -56,6 +57,7 @@ from medgrad_desktop.explain.method_names import METHODS, check_methods
 if TYPE_CHECKING:
     from medgrad_desktop.engine.model_runner import ModelRunner
     from medgrad_desktop.engine.rendering import MapRenderer
+    from medgrad_desktop.explain.attribution import Evidence
     from medgrad_desktop.explain.bundle import ModelBundle
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class ExplainEngine:
         self.precompute_radii = tuple(int(r) for r in precompute_radii)
         evidence_bytes = cache_bytes // EVIDENCE_CACHE_SHARE
         self.evidence_cache = ByteLRUCache(evidence_bytes)
+        self.evidence_stores = FolderStores()  # what ``precompute`` stored beside the images
         self.render_cache = ByteLRUCache(cache_bytes - evidence_bytes)
         self._lock = threading.Lock()
         self._runner_instance: ModelRunner | None = None
@@ -270,6 +273,8 @@ class ExplainEngine:
         deadline = time.monotonic() + timeout
         if not (self._cpu.join(deadline) and self._model.join(deadline)):
             log.warning("Engine threads still busy after %.1f s; abandoning them.", timeout)
+            return
+        self.evidence_stores.close()
 
     # ----- bookkeeping -----
 
@@ -388,6 +393,17 @@ class ExplainEngine:
     def _evidence_key(bundle: ModelBundle, image: DecodedImage, request: ExplainRequest) -> tuple:
         return ("evidence", bundle.model_id, image.content_hash, request.prompts, request.methods)
 
+    def _known_evidence(self, bundle: ModelBundle, job: Job) -> Evidence | None:
+        """Cached evidence, else the precomputed evidence in the image folder's store."""
+        evidence = self.evidence_cache.get(job.evidence_key)
+        if evidence is None:
+            request = job.request
+            setting = EvidenceSetting(bundle.model_id, request.prompts, request.methods)
+            evidence = self.evidence_stores.get(job.path, setting, job.image.content_hash)
+            if evidence is not None:
+                self.evidence_cache.put(job.evidence_key, evidence)
+        return evidence
+
     def _decode_stage(self, job: Job) -> None:
         bundle = self._bundle()
         job.image = self._decoded(job.path, bundle)
@@ -396,7 +412,7 @@ class ExplainEngine:
         if bundle is not None:
             job.model_side, job.model_id = bundle.image_size, bundle.model_id
             job.evidence_key = self._evidence_key(bundle, job.image, job.request)
-            job.evidence = self.evidence_cache.get(job.evidence_key)
+            job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             self._submit(self._model, self._model_stage, job)
             if job.model_side is not None:  # the entropy weight is ready when the model is
@@ -413,7 +429,7 @@ class ExplainEngine:
             job.image = self._decoded(job.path, bundle)  # decoded before this model was known
         job.model_side, job.model_id = bundle.image_size, bundle.model_id
         job.evidence_key = self._evidence_key(bundle, job.image, job.request)
-        job.evidence = self.evidence_cache.get(job.evidence_key)
+        job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             job.evidence = self._runner.evidence(
                 job.image.model_input,
