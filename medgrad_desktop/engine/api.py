@@ -16,7 +16,7 @@ from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.explain.method_names import METHODS
 
 if TYPE_CHECKING:  # torch-free at import: the window opens before torch is loaded
-    from medgrad_desktop.explain.attribution import Evidence
+    from medgrad_desktop.explain.evidence import Evidence
 
 DISPLAY_MAX_SIDE = 1024
 """Images are shown (and maps rendered) with their longer side at most this many pixels."""

@@ -57,8 +57,8 @@ from medgrad_desktop.explain.method_names import METHODS, check_methods
 if TYPE_CHECKING:
     from medgrad_desktop.engine.model_runner import ModelRunner
     from medgrad_desktop.engine.rendering import MapRenderer
-    from medgrad_desktop.explain.attribution import Evidence
     from medgrad_desktop.explain.bundle import ModelBundle
+    from medgrad_desktop.explain.evidence import Evidence
 
 log = logging.getLogger(__name__)
 

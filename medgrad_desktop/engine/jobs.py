@@ -13,7 +13,7 @@ from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.prompt_sets import most_similar
 
 if TYPE_CHECKING:
-    from medgrad_desktop.explain.attribution import Evidence
+    from medgrad_desktop.explain.evidence import Evidence
 
 VIEW, MAPS, PREFETCH, PRECOMPUTE, LOAD = "view", "maps", "prefetch", "precompute", "load"
 

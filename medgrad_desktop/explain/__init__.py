@@ -13,7 +13,7 @@ from importlib import import_module
 _EXPORTS = {
     "METHODS": "method_names",
     "METHOD_TITLES": "method_names",
-    "Evidence": "attribution",
+    "Evidence": "evidence",
     "ExplainResult": "attribution",
     "compute_evidence": "attribution",
     "explain": "attribution",

@@ -19,6 +19,7 @@ from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.bundle import ImageInput, ModelBundle
 from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.images import as_rgb_array, load_image
 from medgrad_desktop.explain.last_layer import LastVisionLayer, vision_trunk
@@ -28,23 +29,6 @@ from medgrad_desktop.explain.method_names import (  # noqa: F401 (re-exported na
     check_methods,
 )
 from medgrad_desktop.explain.zero_shot import class_probabilities
-
-
-@dataclass
-class Evidence:
-    """The model-dependent part of an explanation (cacheable; independent of the entropy radius).
-
-    ``patch_maps[m]`` is (K, gh, gw) float32 ≥ 0 on the patch grid; for ``medgrad`` it is the
-    unweighted evidence ReLU(Σ_c w_c v_ic) that the entropy weight multiplies at pixel level.
-    """
-
-    similarity: np.ndarray
-    probability: np.ndarray
-    patch_maps: dict[str, np.ndarray]
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.patch_maps.values()) + self.similarity.nbytes * 2
 
 
 @dataclass
