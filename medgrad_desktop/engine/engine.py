@@ -27,6 +27,7 @@ from medgrad_desktop.engine.api import (
 )
 from medgrad_desktop.engine.cache import ByteLRUCache
 from medgrad_desktop.engine.decoding import DecodedImage, decode_image, file_key
+from medgrad_desktop.engine.evidence_store import EvidenceSetting, FolderStores
 from medgrad_desktop.engine.jobs import (
     LOAD,
     MAPS,
@@ -46,7 +47,7 @@ from medgrad_desktop.errors import (
     ModelLoadError,
     unexpected_errors_as,
 )
-from medgrad_desktop.explain.attribution import METHODS, check_methods
+from medgrad_desktop.explain.attribution import METHODS, Evidence, check_methods
 from medgrad_desktop.explain.bundle import ModelBundle
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class ExplainEngine:
         self.precompute_radii = tuple(int(r) for r in precompute_radii)
         evidence_bytes = cache_bytes // EVIDENCE_CACHE_SHARE
         self.evidence_cache = ByteLRUCache(evidence_bytes)
+        self.evidence_stores = FolderStores()  # what ``precompute`` stored beside the images
         self.render_cache = ByteLRUCache(cache_bytes - evidence_bytes)
         self._renderer = MapRenderer(self.render_cache)
         self._runner = ModelRunner(free_memory=self.clear_caches)
@@ -223,6 +225,8 @@ class ExplainEngine:
         deadline = time.monotonic() + timeout
         if not (self._cpu.join(deadline) and self._model.join(deadline)):
             log.warning("Engine threads still busy after %.1f s; abandoning them.", timeout)
+            return
+        self.evidence_stores.close()
 
     # ----- bookkeeping -----
 
@@ -338,6 +342,17 @@ class ExplainEngine:
     def _evidence_key(bundle: ModelBundle, image: DecodedImage, request: ExplainRequest) -> tuple:
         return ("evidence", bundle.model_id, image.content_hash, request.prompts, request.methods)
 
+    def _known_evidence(self, bundle: ModelBundle, job: Job) -> Evidence | None:
+        """Cached evidence, else the precomputed evidence in the image folder's store."""
+        evidence = self.evidence_cache.get(job.evidence_key)
+        if evidence is None:
+            request = job.request
+            setting = EvidenceSetting(bundle.model_id, request.prompts, request.methods)
+            evidence = self.evidence_stores.get(job.path, setting, job.image.content_hash)
+            if evidence is not None:
+                self.evidence_cache.put(job.evidence_key, evidence)
+        return evidence
+
     def _decode_stage(self, job: Job) -> None:
         bundle = self._runner.bundle
         job.image = self._decoded(job.path, bundle)
@@ -346,7 +361,7 @@ class ExplainEngine:
         if bundle is not None:
             job.model_side = bundle.image_size
             job.evidence_key = self._evidence_key(bundle, job.image, job.request)
-            job.evidence = self.evidence_cache.get(job.evidence_key)
+            job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             self._submit(self._model, self._model_stage, job)
             return
@@ -364,7 +379,7 @@ class ExplainEngine:
             job.image = self._decoded(job.path, bundle)  # decoded before this model was known
         job.model_side = bundle.image_size
         job.evidence_key = self._evidence_key(bundle, job.image, job.request)
-        job.evidence = self.evidence_cache.get(job.evidence_key)
+        job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             job.evidence = self._runner.evidence(
                 job.image.model_input,
