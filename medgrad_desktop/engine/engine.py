@@ -122,19 +122,19 @@ class ExplainEngine:
     @property
     def _runner(self) -> ModelRunner:
         """The model side, created (importing torch) on first use, on the model thread."""
+        from medgrad_desktop.engine.model_runner import ModelRunner  # not under the lock
+
         with self._lock:
             if self._runner_instance is None:
-                from medgrad_desktop.engine.model_runner import ModelRunner
-
                 self._runner_instance = ModelRunner(free_memory=self.clear_caches)
             return self._runner_instance
 
     @property
     def _renderer(self) -> MapRenderer:
+        from medgrad_desktop.engine.rendering import MapRenderer  # not under the lock
+
         with self._lock:
             if self._renderer_instance is None:
-                from medgrad_desktop.engine.rendering import MapRenderer
-
                 self._renderer_instance = MapRenderer(self.render_cache)
             return self._renderer_instance
 

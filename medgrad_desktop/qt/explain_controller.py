@@ -37,6 +37,7 @@ class ExplainController(QObject):
 
     modelFailed = Signal(str)  # plain message, for a dialog
     mapsShown = Signal(object)  # MapsResult
+    imageShown = Signal(object, bool)  # Path, shown together with its maps
 
     def __init__(
         self,
@@ -194,8 +195,12 @@ class ExplainController(QObject):
         """The maps did not come within the hold time: show the image alone, maps pending."""
         image, self._held = self._held, None
         if image is not None and image.path == self.state.image:
-            self.comparison.set_image(image.path, image.rgb)
+            self._show_image(image, with_maps=False)
             self.comparison.set_busy(True)
+
+    def _show_image(self, image: LoadedImage, with_maps: bool) -> None:
+        self.comparison.set_image(image.path, image.rgb)
+        self.imageShown.emit(image.path, with_maps)
 
     def _on_evidence_ready(self, request_id: int, path: Path, evidence) -> None:
         if request_id not in self._live or path != self.state.image:
@@ -213,7 +218,7 @@ class ExplainController(QObject):
         if self._held is not None and self._held.path == result.path:
             self._hold_timer.stop()
             image, self._held = self._held, None
-            self.comparison.set_image(image.path, image.rgb)
+            self._show_image(image, with_maps=True)
         if self.comparison.image_path != result.path:
             return
         self.shown = result
