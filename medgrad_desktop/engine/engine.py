@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from medgrad_desktop.engine.api import (
     DEFAULT_CACHE_BYTES,
     ENTROPY_RADII,
+    NO_MODEL_MESSAGE,
     EngineListener,
     ExplainRequest,
     ModelInfo,
@@ -138,6 +139,14 @@ class ExplainEngine:
                 self._renderer_instance = MapRenderer(self.render_cache)
             return self._renderer_instance
 
+    def _require_bundle(self) -> ModelBundle:
+        """The open model, or ``ComputeError`` (without importing torch when none was ever
+        opened)."""
+        bundle = self._bundle()
+        if bundle is None:
+            raise ComputeError(NO_MODEL_MESSAGE)
+        return bundle
+
     def _bundle(self) -> ModelBundle | None:
         """The open model, or None (also while torch is still being imported)."""
         runner = self._runner_instance
@@ -226,7 +235,7 @@ class ExplainEngine:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                future.set_result(call(self._runner.require_bundle()))
+                future.set_result(call(self._require_bundle()))
             except BaseException as error:  # handed to the caller through the future
                 future.set_exception(error)
 
@@ -424,7 +433,7 @@ class ExplainEngine:
         self._maps_stage(job)
 
     def _model_stage(self, job: Job) -> None:
-        bundle = self._runner.require_bundle()
+        bundle = self._require_bundle()
         if job.image is None or job.image.model_side != bundle.image_size:
             job.image = self._decoded(job.path, bundle)  # decoded before this model was known
         job.model_side, job.model_id = bundle.image_size, bundle.model_id

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from medgrad_desktop.engine.api import ModelInfo
+from medgrad_desktop.engine.api import NO_MODEL_MESSAGE, ModelInfo
 from medgrad_desktop.errors import ComputeError, MedGradError
 from medgrad_desktop.explain.attribution import Evidence, compute_evidence
 from medgrad_desktop.explain.bundle import ModelBundle
@@ -80,7 +80,7 @@ class ModelRunner:
 
     def require_bundle(self) -> ModelBundle:
         if self.bundle is None:
-            raise ComputeError("No model is open yet; open a model to see explanations.")
+            raise ComputeError(NO_MODEL_MESSAGE)
         return self.bundle
 
     def _compute(self, image: np.ndarray, prompts: tuple, methods: tuple[str, ...]) -> Evidence:

@@ -25,7 +25,7 @@ def run_in_background(
     """Start ``function`` on a worker thread; returns the superqt worker."""
     from superqt.utils import create_worker  # superqt imports all its widgets: not at start
 
-    worker = create_worker(function, _start_thread=False)
+    worker = create_worker(function, _start_thread=False, _ignore_errors=True)  # ours answer
 
     def failed(error: BaseException) -> None:
         log.error(

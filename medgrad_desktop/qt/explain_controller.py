@@ -62,6 +62,7 @@ class ExplainController(QObject):
         self.model_info: ModelInfo | None = None
         self.prompt_set: PromptSet | None = None
         self.shown: MapsResult | None = None
+        self.similarity = None  # of the image on screen, once its evidence came
         self.last_error: str = ""
         self._live: list[int] = []  # the view request and the maps requests since, oldest first
         self._held: LoadedImage | None = None
@@ -129,7 +130,7 @@ class ExplainController(QObject):
         self.request_view()
 
     def _on_image_changed(self, path: Path | None) -> None:
-        self.shown = None
+        self.shown = self.similarity = None
         self.banner.hide()
         self.prompts.chart.clear_values()
         if path is None:
@@ -207,6 +208,7 @@ class ExplainController(QObject):
             return
         if self.prompt_set is None or self.model_info is None:
             return
+        self.similarity = evidence.similarity
         self.prompts.chart.set_values(evidence.similarity, self.model_info.logit_scale)
 
     def _on_maps_ready(self, request_id: int, result: MapsResult) -> None:

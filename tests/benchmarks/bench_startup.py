@@ -33,7 +33,9 @@ window.show()
 app.processEvents()
 print(f"window {time.time() - psutil.Process().create_time():.3f}")
 """
-TIMES = re.compile(r"window ([\d.]+) s, first image ([\d.]+) s \((\w+) torch.*first maps ([\d.]+) s")
+TIMES = re.compile(
+    r"window ([\d.]+) s, first image ([\d.]+) s \((\w+) torch.*first maps ([\d.]+) s"
+)
 
 
 def _environment(user_data: Path) -> dict:
