@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from medgrad_desktop.engine.api import NO_MODEL_MESSAGE, ModelInfo
+from medgrad_desktop.engine.run_names import run_model_name
 from medgrad_desktop.errors import ComputeError, MedGradError
 from medgrad_desktop.explain.attribution import Evidence, compute_evidence
 from medgrad_desktop.explain.bundle import ModelBundle
@@ -50,7 +51,7 @@ def is_out_of_memory(error: BaseException) -> bool:
 def model_info(bundle: ModelBundle) -> ModelInfo:
     return ModelInfo(
         model_id=bundle.model_id,
-        name=bundle.name or Path(bundle.source).name or "model",
+        name=run_model_name(Path(bundle.source)) or bundle.name or "model",
         device=str(bundle.device),
         image_size=bundle.image_size,
         logit_scale=bundle.logit_scale,
