@@ -94,10 +94,14 @@ class NativeVisionTransformer(nn.Module):
         grid_h, grid_w = x.shape[-2:]
         x = x.flatten(2).transpose(1, 2)
         cls = self.class_embedding.expand(x.shape[0], 1, -1).to(x.dtype)
-        positions = grid_positions(self.positional_embedding, self.spec.grid, grid_h, grid_w)
+        positions = self.positional_embedding_for(grid_h, grid_w)
         return self.ln_pre(torch.cat([cls, x], dim=1) + positions.to(x.dtype))
 
     # The last block and the head as pure functions of their inputs (one image: (T, C)).
+    def positional_embedding_for(self, grid_h: int, grid_w: int) -> torch.Tensor:
+        """Positions (1 + gh·gw, C), resampled bicubically when the grid is not the model's."""
+        return grid_positions(self.positional_embedding, self.spec.grid, grid_h, grid_w)
+
     def norm1(self, x: torch.Tensor, block: int = -1) -> torch.Tensor:
         return self.blocks[block].ln_1(x)
 

@@ -95,8 +95,12 @@ class TimmVisionTower(nn.Module):
         grid_h, grid_w = x.shape[-2:]
         x = x.flatten(2).transpose(1, 2)
         cls = self.trunk.cls_token.expand(x.shape[0], -1, -1).to(x.dtype)
-        positions = grid_positions(self.trunk.pos_embed[0], self.spec.grid, grid_h, grid_w)
+        positions = self.positional_embedding_for(grid_h, grid_w)
         return torch.cat([cls, x], dim=1) + positions.to(x.dtype)
+
+    def positional_embedding_for(self, grid_h: int, grid_w: int) -> torch.Tensor:
+        """Positions (1 + gh·gw, C), resampled bicubically when the grid is not the model's."""
+        return grid_positions(self.trunk.pos_embed[0], self.spec.grid, grid_h, grid_w)
 
     def norm1(self, x: torch.Tensor, block: int = -1) -> torch.Tensor:
         return self.blocks[block].norm1(x)
