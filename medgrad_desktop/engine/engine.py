@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from medgrad_desktop.engine.api import (
@@ -38,13 +39,20 @@ from medgrad_desktop.engine.jobs import (
 from medgrad_desktop.engine.memory import limit_heap_retention
 from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
 from medgrad_desktop.engine.rendering import MapRenderer
-from medgrad_desktop.engine.workers import PriorityWorkerPool, Task
-from medgrad_desktop.errors import ComputeError, MedGradError
+from medgrad_desktop.engine.workers import LOW_PRIORITY, PriorityWorkerPool, Task
+from medgrad_desktop.errors import (
+    ComputeError,
+    MedGradError,
+    ModelLoadError,
+    unexpected_errors_as,
+)
 from medgrad_desktop.explain.attribution import METHODS, check_methods
 from medgrad_desktop.explain.bundle import ModelBundle
 
 log = logging.getLogger(__name__)
 
+MODEL_CALL = "model-call"
+"""Group of ``call_on_model_thread`` tasks (kept by ``cancel_pending``)."""
 EVIDENCE_CACHE_SHARE = 8
 """The evidence cache gets 1/8 of the byte budget; decoded images and maps get the rest."""
 
@@ -104,7 +112,8 @@ class ExplainEngine:
 
         def run() -> None:
             try:
-                info = self._runner.load(source, device)
+                with unexpected_errors_as(ModelLoadError, "The model"):
+                    info = self._runner.load(source, device)
             except MedGradError as error:
                 self._emit("failed", request_id, None, error)
                 return
@@ -158,6 +167,23 @@ class ExplainEngine:
             self._submit(self._cpu, self._decode_stage, job)
         return [job.id for job in jobs]
 
+    def call_on_model_thread(self, call: Callable[[ModelBundle], object]) -> Future:
+        """Run ``call(bundle)`` on the model thread after the viewer's work (background jobs
+        such as folder embeddings); the ``Future`` holds its result or error."""
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(call(self._runner.require_bundle()))
+            except BaseException as error:  # handed to the caller through the future
+                future.set_exception(error)
+
+        if not self._model.submit(run, LOW_PRIORITY, MODEL_CALL, order=1 << 62):
+            future.set_exception(ComputeError("The viewer is closing."))
+        return future
+
     def cancel_pending(self) -> None:
         """Forget every queued request; a model run in progress finishes but reports nothing."""
         with self._lock:
@@ -166,7 +192,7 @@ class ExplainEngine:
             self._latest_maps.clear()
             self._prefetch_ids.clear()
             self._precompute_generation += 1
-        self._drop(lambda t: t.group != LOAD)
+        self._drop(lambda t: t.group not in (LOAD, MODEL_CALL))
         self._model.wake()
 
     def queue_length(self) -> int:

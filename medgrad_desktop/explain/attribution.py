@@ -19,8 +19,10 @@ from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.bundle import ImageInput, ModelBundle
 from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
+from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.images import as_rgb_array, load_image
 from medgrad_desktop.explain.last_layer import LastVisionLayer, vision_trunk
+from medgrad_desktop.explain.zero_shot import class_probabilities
 
 METHODS = ("gradcam", "gradeclip", "medgrad")
 METHOD_TITLES = {"gradcam": "Grad-CAM", "gradeclip": "Grad-ECLIP", "medgrad": "MedGrad-ECLIP"}
@@ -92,6 +94,7 @@ def compute_evidence(
     o_cls = o[0].detach()
     embedding, pull_back = vjp(lambda oc: layer.cls_embedding(oc, x[0]), o_cls)
     similarity = (texts @ embedding.detach()).float()
+    require_finite("embeddings", texts, embedding, similarity)
     if {"gradeclip", "medgrad"} & set(methods):
         (channel_weights,) = vmap(pull_back)(texts)  # (K, C) = ∂S_k/∂o_cls
         channel_weights = channel_weights.detach()
@@ -112,11 +115,13 @@ def compute_evidence(
         scores = _relu_scores(x[1:].detach(), cam_weights)
         patch_maps["gradcam"] = scores.reshape(-1, grid, grid).cpu().numpy()
 
-    logits = bundle.logit_scale * similarity
-    probability = torch.softmax(logits, dim=0)
+    require_finite("maps", *patch_maps.values())
+    similarity_np = similarity.cpu().numpy().astype(np.float32)
     return Evidence(
-        similarity=similarity.cpu().numpy().astype(np.float32),
-        probability=probability.cpu().numpy().astype(np.float32),
+        similarity=similarity_np,
+        probability=class_probabilities(
+            similarity_np, range(len(similarity_np)), bundle.logit_scale
+        ),
         patch_maps={m: patch_maps[m].astype(np.float32) for m in methods},
     )
 

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from medgrad_desktop.errors import PromptSetError
+from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.images import as_rgb_array, resize_whole
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -73,6 +74,7 @@ class ModelBundle:
         pixels = images if isinstance(images, torch.Tensor) else self.preprocess(images)
         vision = self.model.vision_model(pixel_values=pixels.to(self.device, self.dtype))
         embeds = self.model.visual_projection(vision.pooler_output).float()
+        require_finite("image embeddings", embeds)
         return torch.nn.functional.normalize(embeds, dim=-1)
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -98,6 +100,7 @@ class ModelBundle:
         tokens = self.tokenize(key)
         text = self.model.text_model(**tokens)
         embeds = self.model.text_projection(text.pooler_output).float()
+        require_finite("text embeddings", embeds)
         result = torch.nn.functional.normalize(embeds, dim=-1)
         if len(self._text_cache) > 64:
             self._text_cache.clear()
