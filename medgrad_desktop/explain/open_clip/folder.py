@@ -176,10 +176,11 @@ def save_folder(model: OpenClipModel, base: Path, folder: Path, half: bool = Fal
     """Write ``model`` into ``folder`` in ``base``'s layout: the same config and tokenizer
     files, the weights in the same file format and key names."""
     folder.mkdir(parents=True, exist_ok=True)
-    for source in base.iterdir():
-        keep = source.suffix in _KEPT_SUFFIXES or source.name in _KEPT_NAMES
-        if source.is_file() and keep and source.name != SAFETENSORS_FILE:
-            shutil.copyfile(source, folder / source.name)
+    if base.resolve() != folder.resolve():
+        for source in base.iterdir():
+            keep = source.suffix in _KEPT_SUFFIXES or source.name in _KEPT_NAMES
+            if source.is_file() and keep:
+                shutil.copyfile(source, folder / source.name)
     dtype = torch.float16 if half else torch.float32
     state = {
         k: v.detach().to("cpu", dtype).contiguous() for k, v in model.open_clip_state_dict().items()

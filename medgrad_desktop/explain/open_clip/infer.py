@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import torch
 
 from medgrad_desktop.errors import ModelLoadError
+from medgrad_desktop.explain.model_checks import normalisation
 from medgrad_desktop.explain.open_clip.spec import (
     BERT,
     CLIP_LAYOUT,
@@ -27,8 +28,6 @@ from medgrad_desktop.explain.open_clip.spec import (
     VisionSpec,
 )
 
-OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
-OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 DEFAULT_CONTEXT = 77
 CLS_POOLERS = ("cls_last_hidden_state_pooler",)
 
@@ -194,19 +193,6 @@ def _text(shapes: Shapes, cfg: Mapping, quick_gelu: bool) -> tuple[TextSpec, str
     )
 
 
-def _triple(values, default) -> tuple[float, float, float]:
-    if values is None:
-        return default
-    if isinstance(values, (int, float)):
-        values = [values] * 3
-    values = tuple(float(x) for x in values)
-    if len(values) != 3 or not all(math.isfinite(x) for x in values):
-        raise ModelLoadError(
-            "The model's image normalisation settings are damaged.", f"mean/std {values}"
-        )
-    return values
-
-
 def infer_open_clip_spec(
     state: Mapping[str, torch.Tensor | tuple[int, ...]],
     model_cfg: Mapping | None = None,
@@ -217,6 +203,7 @@ def infer_open_clip_spec(
     model_cfg = model_cfg or {}
     preprocess_cfg = preprocess_cfg or {}
     quick_gelu = bool(model_cfg.get("quick_gelu", False))
+    mean, std = normalisation(preprocess_cfg, "the open_clip model", ("mean", "std"))
     vision = _vision(shapes, model_cfg.get("vision_cfg") or {}, quick_gelu)
     text, layout = _text(shapes, model_cfg.get("text_cfg") or {}, quick_gelu)
     if vision.embed_dim != text.embed_dim:
@@ -228,6 +215,6 @@ def infer_open_clip_spec(
         vision=vision,
         text=text,
         layout=layout,
-        image_mean=_triple(preprocess_cfg.get("mean"), OPENAI_MEAN),
-        image_std=_triple(preprocess_cfg.get("std"), OPENAI_STD),
+        image_mean=mean,
+        image_std=std,
     )

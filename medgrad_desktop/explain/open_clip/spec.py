@@ -92,3 +92,34 @@ def vit_name(width: int, layers: int, patch: int) -> str:
     if size is None:
         return f"ViT ({width} wide, {layers} layers)/{patch}"
     return f"ViT-{size}/{patch}"
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def normalisation_note(mean, std) -> str:
+    """ ", ImageNet mean/std"" (or the values) when a model is not normalised as OpenAI's CLIP."""
+    from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD
+
+    def close(a, b) -> bool:
+        return all(abs(float(x) - y) < 1e-4 for x, y in zip(a, b, strict=True))
+
+    if close(mean, CLIP_MEAN) and close(std, CLIP_STD):
+        return ""
+    if close(mean, IMAGENET_MEAN) and close(std, IMAGENET_STD):
+        return ", ImageNet mean/std"
+    values = ", ".join(f"{x:.3f}" for x in (*mean, *std))
+    return f", mean/std {values}"
+
+
+def describe_hf_clip(config, mean, std) -> str:
+    """What a transformers ``CLIPConfig`` holds, e.g. ``Hugging Face CLIP model: ViT-L/14
+    image tower, transformer text tower, 77 tokens, ImageNet mean/std``."""
+    vision, text = config.vision_config, config.text_config
+    name = vit_name(vision.hidden_size, vision.num_hidden_layers, vision.patch_size)
+    tokens = min(77, int(text.max_position_embeddings))
+    return (
+        f"Hugging Face CLIP model: {name} image tower, transformer text tower, {tokens} tokens"
+        + normalisation_note(mean, std)
+    )
