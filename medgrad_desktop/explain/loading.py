@@ -147,6 +147,15 @@ def _load_state_dict_file(path: Path):
     return convert_openai_state_dict(read_checkpoint_file(path)), [path], None
 
 
+def model_source_for(chosen: Path) -> Path:
+    """What to open for a file picked in a file dialog: its folder when the file belongs to a
+    Hugging Face or open_clip model folder, else the file itself (a ``.pth`` state dict)."""
+    chosen = Path(chosen)
+    is_checkpoint = chosen.suffix.lower() in (".pth", ".pt", ".ckpt")
+    in_folder = (chosen.parent / "config.json").is_file() or is_open_clip_folder(chosen.parent)
+    return chosen.parent if in_folder and not is_checkpoint else chosen
+
+
 def load_model(
     source: str | Path = "demo", device: str | torch.device | None = None
 ) -> ModelBundle:

@@ -127,7 +127,8 @@ class ExplainController(QObject):
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
         self.status.set_model(info)
-        self.prompts.status.setText(f"Model: {info.name} on {info.device.upper()}")
+        found = f"\n{info.description}" if info.description else ""
+        self.prompts.status.setText(f"Model: {info.name} on {info.device.upper()}{found}")
         self.request_view()
 
     def _on_image_loaded(self, _request_id: int, image: LoadedImage) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop import RESEARCH_NOTICE, __version__
-from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES
+from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES, model_source_for
 from medgrad_desktop.qt.actions import WindowActions, add_mode_menu, build_actions
 from medgrad_desktop.qt.engine_bridge import EngineBridge
 from medgrad_desktop.qt.explain_controller import ExplainController
@@ -131,16 +131,12 @@ class MainWindow(QMainWindow):
         suffixes = " ".join(f"*{s}" for s in CHECKPOINT_SUFFIXES)
         chosen, _ = QFileDialog.getOpenFileName(
             self,
-            "Open a CLIP model (a file of a Hugging Face folder, or a .pth/.pt file)",
-            filter=f"CLIP model (config.json {suffixes});;All files (*)",
+            "Open a CLIP model (a file of a Hugging Face or open_clip folder, or a .pth/.pt file)",
+            filter=f"CLIP model (config.json open_clip_config.json {suffixes});;All files (*)",
         )
         if not chosen:
             return
-        path = Path(chosen)
-        is_checkpoint = path.suffix.lower() in (".pth", ".pt", ".ckpt")
-        self.open_model(
-            path if is_checkpoint or not (path.parent / "config.json").is_file() else path.parent
-        )
+        self.open_model(model_source_for(Path(chosen)))
 
     def edit_prompt_set(self) -> None:
         prompt_set = self.prompt_panel.prompt_set

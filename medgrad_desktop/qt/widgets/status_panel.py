@@ -24,7 +24,10 @@ class StatusPanel:
     def set_model(self, info: ModelInfo) -> None:
         self.device.setText(f"device: {info.device.upper()}")
         self.model.setText(f"model: {info.name} · {info.model_id[:6]}")
-        self.model.setToolTip(f"{info.name}\nid {info.model_id}\ninput {info.image_size} px")
+        found = f"\n{info.description}" if info.description else ""
+        self.model.setToolTip(f"{info.name}{found}\nid {info.model_id}\ninput {info.image_size} px")
+        if info.description:
+            self.show_message(f"Opened {info.name}: {info.description}")
 
     def set_model_failed(self) -> None:
         self.model.setText("model: not loaded")
