@@ -55,3 +55,13 @@ def test_damaged_preprocessing_settings_end_in_a_message_box(
     assert "'image_mean'" in box.text() and box.text().endswith(".")
     box.close()
     main.close()
+
+
+def test_a_symlink_loop_does_not_stop_the_folder_from_opening(qtbot, image_folder, tiny_model_dir):
+    (image_folder / "loop_a.png").symlink_to(image_folder / "loop_b.png")
+    (image_folder / "loop_b.png").symlink_to(image_folder / "loop_a.png")
+    main = _window(qtbot)
+    main.start(image_folder, tiny_model_dir)
+    assert main.browser.model.rowCount() == 5  # the five real images, the loop left out
+    assert main.banner.isVisible() and "loop" in main.banner.label.text()
+    main.close()
