@@ -138,13 +138,14 @@ def prepare_data(config: TrainConfig, recorded: list[dict] | None = None) -> Pre
         else assign_splits(samples, tuple(config.split_fractions), config.seed)
     )
     parts = {name: [s for s in split if s.split == name] for name in ("train", "val", "test")}
+    hashes = {s.image: file_hash(s.image) for s in split}
+    refuse_cross_split_duplicates(split, hashes)
     if not parts["val"]:
         parts["train"], parts["val"] = hold_out_validation(parts["train"], config.seed)
+        refuse_cross_split_duplicates(parts["train"] + parts["val"] + parts["test"], hashes)
     missing = sorted(set(classes) - {s.label for s in parts["train"]})
     if missing:
         raise DataError(f"The class '{missing[0]}' has no images in the training split.")
-    hashes = {s.image: file_hash(s.image) for s in split}
-    refuse_cross_split_duplicates(parts["train"] + parts["val"] + parts["test"], hashes)
     if not parts["test"]:
         log.warning("No test split: the final metrics are measured on the validation split.")
     parts["test"] = parts["test"] or parts["val"]
