@@ -19,30 +19,16 @@ from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.bundle import ImageInput, ModelBundle
 from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.images import as_rgb_array, load_image
 from medgrad_desktop.explain.last_layer import LastVisionLayer, vision_trunk
+from medgrad_desktop.explain.method_names import (  # noqa: F401 (re-exported names)
+    METHOD_TITLES,
+    METHODS,
+    check_methods,
+)
 from medgrad_desktop.explain.zero_shot import class_probabilities
-
-METHODS = ("gradcam", "gradeclip", "medgrad")
-METHOD_TITLES = {"gradcam": "Grad-CAM", "gradeclip": "Grad-ECLIP", "medgrad": "MedGrad-ECLIP"}
-
-
-@dataclass
-class Evidence:
-    """The model-dependent part of an explanation (cacheable; independent of the entropy radius).
-
-    ``patch_maps[m]`` is (K, gh, gw) float32 ≥ 0 on the patch grid; for ``medgrad`` it is the
-    unweighted evidence ReLU(Σ_c w_c v_ic) that the entropy weight multiplies at pixel level.
-    """
-
-    similarity: np.ndarray
-    probability: np.ndarray
-    patch_maps: dict[str, np.ndarray]
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.patch_maps.values()) + self.similarity.nbytes * 2
 
 
 @dataclass
@@ -55,14 +41,6 @@ class ExplainResult:
     patch_maps: dict[str, np.ndarray]
     maps: dict[str, np.ndarray] = field(default_factory=dict)
     entropy_radius: float = 5
-
-
-def check_methods(methods: Sequence[str]) -> tuple[str, ...]:
-    """Validate method names (a subset of ``METHODS``), keeping the canonical order."""
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(f"Unknown or no methods {list(methods)}; choose from {METHODS}.")
-    return tuple(m for m in METHODS if m in methods)
 
 
 def _relu_scores(tokens: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -96,7 +96,7 @@ class RatingController(QObject):
         w.controller.mapsShown.connect(self._on_maps)
         w.bridge.sig_evidence_ready.connect(self._on_evidence)
         w.bridge.sig_image_loaded.connect(self._on_image)
-        w.controller.follow_enabled = False  # the session decides the prompt
+        w.state.rating_mode = True  # the session decides the prompt; the view follows
         self.keys.install()
         self.active = True
         self._update_progress()
@@ -125,21 +125,21 @@ class RatingController(QObject):
         w.controller.mapsShown.disconnect(self._on_maps)
         w.bridge.sig_evidence_ready.disconnect(self._on_evidence)
         w.bridge.sig_image_loaded.disconnect(self._on_image)
-        w.controller.follow_enabled = True
+        w.state.rating_mode = False
         self.mode.leave()
         self.session.close()
         w.controller.show_path(w.browser.current_path())
         self.left.emit()
 
     def _apply_display_policy(self) -> None:
-        controls, fixed = self.window.controls, self.config.display
+        state, fixed = self.window.state, self.config.display
         if "entropy_radius" in fixed:
-            controls.radius_slider.setValue(int(fixed["entropy_radius"]))
+            state.radius = int(fixed["entropy_radius"])
         if self.config.display_policy == "fixed":
             if "opacity" in fixed:
-                controls.opacity_slider.setValue(round(float(fixed["opacity"]) * 100))
+                state.opacity = float(fixed["opacity"])
             if "colormap" in fixed:
-                controls.colormap_combo.setCurrentText(str(fixed["colormap"]))
+                state.colormap = str(fixed["colormap"])
             self.mode.lock_display(True)
 
     # -- cases and prompts ------------------------------------------------------------------
@@ -361,17 +361,17 @@ class RatingController(QObject):
 
     def display_settings(self) -> dict[str, Any]:
         """What the reader sees now; recorded with every rating."""
-        controls, info = self.window.controls, self.window.controller.model_info
+        state, info = self.window.state, self.window.controller.model_info
         shown = {
-            "opacity": controls.opacity(),
-            "colormap": controls.colormap(),
-            "entropy_radius": controls.radius(),
+            "opacity": state.opacity,
+            "colormap": state.colormap,
+            "entropy_radius": state.radius,
         }
         if info is not None:
             shown["model_id"] = info.model_id
-        maps = self.window.controller.shown  # the maps on screen were computed with these
-        shown["variant"] = str(getattr(maps, "variant", None) or DEFAULT_VARIANT)
-        shown["geometry"] = str(getattr(maps, "geometry", None) or DEFAULT_GEOMETRY)
+        # the maps on screen were computed with these
+        shown["variant"] = str(getattr(state, "variant", None) or DEFAULT_VARIANT)
+        shown["geometry"] = str(getattr(state, "geometry", None) or DEFAULT_GEOMETRY)
         return shown
 
     # -- focus, progress, messages ----------------------------------------------------------

@@ -72,11 +72,11 @@ class RatingMenu(QMenu):
     def new_session(self) -> SessionDialog:
         """Open the (window-modal) setup dialog; rating mode starts when it is accepted."""
         w = self.window
-        info, controls = w.controller.model_info, w.controls
+        info, state = w.controller.model_info, w.state
         display = {
-            "opacity": controls.opacity(),
-            "colormap": controls.colormap(),
-            "entropy_radius": controls.radius(),
+            "opacity": state.opacity,
+            "colormap": state.colormap,
+            "entropy_radius": state.radius,
         }
         self.dialog = SessionDialog(
             w,

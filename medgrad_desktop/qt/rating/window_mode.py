@@ -106,13 +106,13 @@ class RatingWindowMode:
             w.prompt_panel.status.setText(PREDICTION_HIDDEN_TEXT)
         self.comparison = BlindedComparison(footers)
         self.slots = list(self.comparison.panels)
-        controls = w.controls
-        self.comparison.set_opacity(controls.opacity())
-        self.comparison.set_colormap(controls.colormap())
-        self.comparison.set_overlays_visible(w.actions.toggle_overlays.isChecked())
-        controls.opacityChanged.connect(self.comparison.set_opacity)
-        controls.colormapChanged.connect(self.comparison.set_colormap)
-        w.actions.toggle_overlays.toggled.connect(self.comparison.set_overlays_visible)
+        state, events = w.state, w.state.events
+        self.comparison.set_opacity(state.opacity)
+        self.comparison.set_colormap(state.colormap)
+        self.comparison.set_overlays_visible(state.overlays_visible)
+        events.opacity.connect(self.comparison.set_opacity)
+        events.colormap.connect(self.comparison.set_colormap)
+        events.overlays_visible.connect(self.comparison.set_overlays_visible)
         w.show_in_centre(self.comparison)
         return self.comparison
 
@@ -127,10 +127,10 @@ class RatingWindowMode:
         """Undo everything ``enter`` did."""
         w, saved = self.window, self._saved
         if self.comparison is not None:
-            controls = w.controls
-            controls.opacityChanged.disconnect(self.comparison.set_opacity)
-            controls.colormapChanged.disconnect(self.comparison.set_colormap)
-            w.actions.toggle_overlays.toggled.disconnect(self.comparison.set_overlays_visible)
+            events = w.state.events
+            events.opacity.disconnect(self.comparison.set_opacity)
+            events.colormap.disconnect(self.comparison.set_colormap)
+            events.overlays_visible.disconnect(self.comparison.set_overlays_visible)
             w.show_in_centre(None)
             self.comparison.deleteLater()
             self.comparison, self.slots = None, []
