@@ -14,8 +14,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS  # noqa: E402
-
 SCORE_MIN = 1
 SCORE_MAX = 5
 
