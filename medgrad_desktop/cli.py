@@ -4,6 +4,9 @@ medgrad-desktop [FOLDER] [--model SRC] [--self-test [--screenshot PNG]]
 medgrad-desktop explain IMAGE... --model SRC --prompts FILE [--radius R] [--out DIR]
 medgrad-desktop train fit|evaluate|synth ...   (the training module's CLI)
 medgrad-desktop sessions export|report ...     (rating-session analysis)
+medgrad-desktop search|triage FOLDER --model SRC ...   (browse by meaning)
+medgrad-desktop evaluate-maps --model SRC --data DIR ...   (map quality against masks)
+medgrad-desktop precompute FOLDER --model SRC --prompts FILE ...   (evidence store for the viewer)
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from pathlib import Path
 
 from medgrad_desktop import RESEARCH_NOTICE, __version__
 
-SUBCOMMANDS = ("explain", "train", "sessions")
+SUBCOMMANDS = ("explain", "train", "sessions", "search", "triage", "evaluate-maps", "precompute")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="medgrad-desktop",
         description="Review CLIP attribution maps of skin-lesion images. " + RESEARCH_NOTICE,
-        epilog="Subcommands: explain, train, sessions (run 'medgrad-desktop explain -h').",
+        epilog="Subcommands: explain, train, sessions, search, triage, evaluate-maps, precompute "
+        "(run 'medgrad-desktop explain -h').",
     )
     parser.add_argument("folder", nargs="?", type=Path, help="image folder (default: the demo)")
     parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
@@ -51,6 +55,12 @@ def _headless(argv: list[str]) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True)
     if command == "explain":
         from medgrad_desktop.explain.cli import register
+    elif command in ("search", "triage"):
+        from medgrad_desktop.browse.cli import register
+    elif command == "evaluate-maps":
+        from medgrad_desktop.explain.evaluation.cli import register
+    elif command == "precompute":
+        from medgrad_desktop.engine.precompute_cli import register
     else:
         from medgrad_desktop.review.cli import register
     register(subparsers)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import uuid
+
 
 class MedGradError(Exception):
     """Base error. ``str(err)`` is the user-facing sentence; ``details`` is for the log."""
@@ -34,3 +38,26 @@ class SessionError(MedGradError):
 
 class ComputeError(MedGradError):
     """An explanation could not be computed (e.g. out of memory)."""
+
+
+@contextlib.contextmanager
+def unexpected_errors_as(error_type: type[MedGradError], subject: str):
+    """Let ``MedGradError`` pass and turn any other exception into ``error_type`` with the
+    plain message "<subject> could not be opened because of an unexpected error (log
+    reference R)."; the traceback is logged under R so support can find it."""
+    try:
+        yield
+    except MedGradError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        reference = uuid.uuid4().hex[:8]
+        logging.getLogger("medgrad_desktop").exception(
+            "Unexpected error (log reference %s) for %s", reference, subject
+        )
+        raise error_type(
+            f"{subject} could not be opened because of an unexpected error "
+            f"(log reference {reference}).",
+            f"{type(exc).__name__}: {exc}",
+        ) from exc

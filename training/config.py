@@ -44,6 +44,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     precision: str = "auto"  # auto (bf16 autocast on CUDA, else fp32) | fp32 | bf16
+    torch_compile: str = "auto"  # auto (torch.compile on CUDA) | on | off
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     num_workers: int = 0
     max_steps: int = 0  # stop after this many optimiser steps (0: run all epochs)
@@ -80,6 +81,8 @@ class TrainConfig:
             )
         if self.precision not in PRECISIONS:
             raise DataError(f"The precision '{self.precision}' is unknown; use auto, fp32 or bf16.")
+        if self.torch_compile not in ("auto", "on", "off"):
+            raise DataError("The torch-compile setting must be auto, on or off.")
         if self.save_dtype not in ("float32", "float16"):
             raise DataError("The saved weight type must be float32 or float16.")
         positive = {"epochs": self.epochs, "batch size": self.batch_size, "learning rate": self.lr}

@@ -1,4 +1,5 @@
-"""Torch dataset of (pixels, text, label index) pairs, class-balanced sampling, soft targets.
+"""Torch dataset of (pixels, text, label index) pairs, class-balanced sampling across
+processes, soft targets.
 
 Images are preprocessed as ``medgrad_desktop.explain`` does: the whole image, RGB, resized
 (not cropped) to S×S with bicubic interpolation, then normalised with the model's mean/std.
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, WeightedRandomSampler
+from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 
 from medgrad_desktop.errors import DataError
 from medgrad_desktop.explain.images import load_image, resize_whole
@@ -97,29 +98,82 @@ class ClipPairDataset(Dataset):
         return (pixels - self.mean) / self.std, text, self.label_indices[index]
 
 
-def class_balanced_sampler(
-    label_indices: Sequence[int], num_samples: int | None = None, seed: int = 0
-) -> WeightedRandomSampler:
-    """Sample with replacement so every class is drawn equally often on average."""
+def class_weights(label_indices: Sequence[int]) -> torch.Tensor:
+    """Per-sample weights 1 / (count of its class): every class is drawn equally often."""
     labels = [int(i) for i in label_indices]
     if not labels:
         raise DataError("There are no training images to sample from.")
     counts = Counter(labels)
-    weights = torch.tensor([1.0 / counts[i] for i in labels], dtype=torch.double)
+    return torch.tensor([1.0 / counts[i] for i in labels], dtype=torch.double)
+
+
+def class_balanced_sampler(
+    label_indices: Sequence[int], num_samples: int | None = None, seed: int = 0
+) -> WeightedRandomSampler:
+    """Sample with replacement so every class is drawn equally often on average."""
+    weights = class_weights(label_indices)
     return WeightedRandomSampler(
         weights,
-        num_samples=num_samples or len(labels),
+        num_samples=num_samples or len(weights),
         replacement=True,
         generator=torch.Generator().manual_seed(int(seed)),
     )
 
 
-def label_aware_targets(label_indices: torch.Tensor) -> torch.Tensor:
-    """(B, B) float targets: row i spreads 1 evenly over the items sharing i's label.
+class GlobalBatchSampler(Sampler[int]):
+    """One process's share of an epoch that is drawn the same on every process.
 
-    Symmetric for symmetric label equality, so the same matrix serves image→text and
-    text→image in a symmetric InfoNCE with soft targets.
+    The epoch order (class-balanced with replacement, or a permutation) is drawn from
+    ``seed * 1000 + epoch`` and cut into global batches of ``world_size × batch_size``; process
+    ``rank`` takes the ``rank``-th block of each. The processes' batches of a step, in rank
+    order, are exactly the batch one process takes with batch ``world_size × batch_size``, so
+    the class balance and the global batches do not depend on the number of processes.
+    """
+
+    def __init__(
+        self,
+        label_indices: Sequence[int],
+        batch_size: int,
+        world_size: int = 1,
+        rank: int = 0,
+        balanced: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.weights = class_weights(label_indices)
+        self.batch_size, self.world_size, self.rank = int(batch_size), int(world_size), int(rank)
+        self.balanced, self.seed, self.epoch = balanced, int(seed), 0
+        self.steps = len(self.weights) // (self.world_size * self.batch_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def global_order(self) -> torch.Tensor:
+        """The whole epoch's sample order, identical on every process."""
+        generator = torch.Generator().manual_seed(self.seed * 1000 + self.epoch)
+        count = len(self.weights)
+        if self.balanced:
+            return torch.multinomial(self.weights, count, replacement=True, generator=generator)
+        return torch.randperm(count, generator=generator)
+
+    def __len__(self) -> int:
+        return self.steps * self.batch_size
+
+    def __iter__(self):
+        order = self.global_order()[: self.steps * self.world_size * self.batch_size]
+        blocks = order.view(self.steps, self.world_size, self.batch_size)[:, self.rank]
+        return iter(blocks.reshape(-1).tolist())
+
+
+def label_aware_targets(
+    label_indices: torch.Tensor, column_labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(B, N) float targets: row i spreads 1 evenly over the columns sharing i's label.
+
+    Columns default to the rows (B, B), which is symmetric, so the same matrix serves
+    image→text and text→image; with ``column_labels`` (the global batch of all processes)
+    the rows are this process's items.
     """
     labels = torch.as_tensor(label_indices).reshape(-1)
-    same = (labels[:, None] == labels[None, :]).to(torch.float32)
+    columns = labels if column_labels is None else torch.as_tensor(column_labels).reshape(-1)
+    same = (labels[:, None] == columns[None, :]).to(torch.float32)
     return same / same.sum(dim=1, keepdim=True)

@@ -3,10 +3,12 @@
 Symmetric InfoNCE over a batch with CLIP's learnable temperature (``logit_scale``, clamped to
 ≤ 100) and label-aware soft targets (images and texts of the same class are positives, not
 negatives); AdamW (fused on CUDA; no weight decay on gains, biases and the temperature),
-linear warmup + cosine decay, gradient-norm clipping, bf16 autocast on CUDA. Under ``torchrun``
-the model is wrapped in DistributedDataParallel (each process draws its own shard; the loss is
-computed over each process's local batch). SIGINT/SIGTERM finish the current step, then the
-loop stops with ``stopped_by`` set so the caller saves ``last/`` for ``--resume``.
+linear warmup + cosine decay, gradient-norm clipping, bf16 autocast and ``torch.compile`` on
+CUDA. Under ``torchrun`` the model is wrapped in DistributedDataParallel; the processes draw
+their blocks of one global class-balanced batch and the loss is computed over the global batch
+(``training.contrastive``), so a run equals one process with the concatenated batch.
+SIGINT/SIGTERM finish the current step, then the loop stops with ``stopped_by`` set so the
+caller saves ``last/`` for ``--resume``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
 from medgrad_desktop.errors import ComputeError, DataError
 from training.config import TrainConfig
-from training.dataset import ClipPairDataset, class_balanced_sampler, label_aware_targets
+from training.contrastive import contrastive_loss, global_mean
+from training.dataset import ClipPairDataset, GlobalBatchSampler
 from training.distributed import DistInfo, any_rank
 
 MAX_LOGIT_SCALE = math.log(100.0)
@@ -47,16 +50,9 @@ class ContrastiveModel(nn.Module):
         return F.normalize(image.float(), dim=-1), F.normalize(text.float(), dim=-1), scale
 
 
-def contrastive_loss(image, text, scale, labels: torch.Tensor | None) -> torch.Tensor:
-    """Symmetric InfoNCE; ``labels`` given → label-aware soft targets, else the diagonal."""
-    logits = scale * image @ text.T
-    if labels is None:
-        targets = torch.eye(len(image), device=image.device)
-    else:
-        targets = label_aware_targets(labels).to(image.device)
-    image_to_text = -(targets * F.log_softmax(logits, dim=1)).sum(1).mean()
-    text_to_image = -(targets.T * F.log_softmax(logits.T, dim=1)).sum(1).mean()
-    return (image_to_text + text_to_image) / 2
+def compile_wanted(device: torch.device, setting: str) -> bool:
+    """``torch.compile`` the model: "auto" on CUDA only (CPU compiles cost more than they save)."""
+    return setting == "on" or (setting == "auto" and device.type == "cuda")
 
 
 def autocast_factory(device: torch.device, precision: str) -> Callable | None:
@@ -157,6 +153,16 @@ class Trainer:
         if info.active:
             ids = [device.index] if device.type == "cuda" else None
             self.ddp = nn.parallel.DistributedDataParallel(self.module, device_ids=ids)
+        compiled = compile_wanted(device, config.torch_compile)
+        self.runner = torch.compile(self.ddp) if compiled else self.ddp
+        self.sampler = GlobalBatchSampler(
+            self.dataset.label_indices,
+            config.batch_size,
+            info.world_size,
+            info.rank,
+            balanced=config.balanced_sampling,
+            seed=config.seed,
+        )
         self.optimizer = make_optimizer(self.module, config, device)
         warmup = round(config.warmup_fraction * self.total_steps)
         self.scheduler = make_scheduler(self.optimizer, warmup, self.total_steps)
@@ -181,23 +187,8 @@ class Trainer:
 
     def epoch_indices(self, epoch: int) -> list[int]:
         """This process's sample order for ``epoch`` (0-based), reproducible from the seed."""
-        seed = self.config.seed * 1000 + epoch
-        if self.info.active:
-            sampler = DistributedSampler(
-                self.dataset,
-                self.info.world_size,
-                self.info.rank,
-                shuffle=True,
-                seed=self.config.seed,
-                drop_last=True,
-            )
-            sampler.set_epoch(epoch)
-            return list(sampler)
-        if self.config.balanced_sampling:
-            return list(class_balanced_sampler(self.dataset.label_indices, seed=seed))
-        return torch.randperm(
-            len(self.dataset), generator=torch.Generator().manual_seed(seed)
-        ).tolist()
+        self.sampler.set_epoch(epoch)
+        return list(self.sampler)
 
     def _captions(self, texts, labels, step: int) -> list[str]:
         """Replace some captions by the class prompt (``class_name_prob``), seeded by step."""
@@ -215,8 +206,9 @@ class Trainer:
         tokens = self.bundle.tokenize(self._captions(texts, labels, self.step))
         pixels = pixels.to(self.device, non_blocking=True)
         with self.autocast() if self.autocast else contextlib.nullcontext():
-            image, text, scale = self.ddp(pixels, tokens["input_ids"], tokens["attention_mask"])
-        loss = contrastive_loss(image, text, scale, labels if self.config.label_aware else None)
+            image, text, scale = self.runner(pixels, tokens["input_ids"], tokens["attention_mask"])
+        labels = labels if self.config.label_aware else None
+        loss = contrastive_loss(image, text, scale, labels, self.info)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         trainable = [p for p in self.module.parameters() if p.requires_grad]
@@ -224,7 +216,7 @@ class Trainer:
         self.optimizer.step()
         self.scheduler.step()
         self.step += 1
-        return float(loss.detach())
+        return global_mean(loss, self.info)
 
     def run(self, stop: StopRequest) -> None:
         """Train from ``self.step`` to ``total_steps`` (or until a stop signal)."""

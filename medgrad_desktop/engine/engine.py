@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from medgrad_desktop.engine.api import (
@@ -26,6 +27,7 @@ from medgrad_desktop.engine.api import (
 )
 from medgrad_desktop.engine.cache import ByteLRUCache
 from medgrad_desktop.engine.decoding import DecodedImage, decode_image, file_key
+from medgrad_desktop.engine.evidence_store import EvidenceSetting, FolderStores
 from medgrad_desktop.engine.jobs import (
     LOAD,
     MAPS,
@@ -38,8 +40,14 @@ from medgrad_desktop.engine.jobs import (
 from medgrad_desktop.engine.memory import limit_heap_retention
 from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
 from medgrad_desktop.engine.rendering import MapRenderer
-from medgrad_desktop.engine.workers import PriorityWorkerPool, Task
-from medgrad_desktop.errors import ComputeError, MedGradError
+from medgrad_desktop.engine.workers import LOW_PRIORITY, PriorityWorkerPool, Task
+from medgrad_desktop.errors import (
+    ComputeError,
+    MedGradError,
+    ModelLoadError,
+    unexpected_errors_as,
+)
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.bundle import ModelBundle
 from medgrad_desktop.explain.geometry import check_geometry
 from medgrad_desktop.explain.methods import check_methods, default_methods
@@ -47,6 +55,8 @@ from medgrad_desktop.explain.variants import check_variant
 
 log = logging.getLogger(__name__)
 
+MODEL_CALL = "model-call"
+"""Group of ``call_on_model_thread`` tasks (kept by ``cancel_pending``)."""
 EVIDENCE_CACHE_SHARE = 8
 """The evidence cache gets 1/8 of the byte budget; decoded images and maps get the rest."""
 
@@ -70,6 +80,7 @@ class ExplainEngine:
         self.precompute_radii = tuple(int(r) for r in precompute_radii)
         evidence_bytes = cache_bytes // EVIDENCE_CACHE_SHARE
         self.evidence_cache = ByteLRUCache(evidence_bytes)
+        self.evidence_stores = FolderStores()  # what ``precompute`` stored beside the images
         self.render_cache = ByteLRUCache(cache_bytes - evidence_bytes)
         self._renderer = MapRenderer(self.render_cache)
         self._runner = ModelRunner(free_memory=self.clear_caches)
@@ -108,7 +119,8 @@ class ExplainEngine:
 
         def run() -> None:
             try:
-                info = self._runner.load(source, device)
+                with unexpected_errors_as(ModelLoadError, "The model"):
+                    info = self._runner.load(source, device)
             except MedGradError as error:
                 self._emit("failed", request_id, None, error)
                 return
@@ -168,6 +180,23 @@ class ExplainEngine:
             self._submit(self._cpu, self._decode_stage, job)
         return [job.id for job in jobs]
 
+    def call_on_model_thread(self, call: Callable[[ModelBundle], object]) -> Future:
+        """Run ``call(bundle)`` on the model thread after the viewer's work (background jobs
+        such as folder embeddings); the ``Future`` holds its result or error."""
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(call(self._runner.require_bundle()))
+            except BaseException as error:  # handed to the caller through the future
+                future.set_exception(error)
+
+        if not self._model.submit(run, LOW_PRIORITY, MODEL_CALL, order=1 << 62):
+            future.set_exception(ComputeError("The viewer is closing."))
+        return future
+
     def cancel_pending(self) -> None:
         """Forget every queued request; a model run in progress finishes but reports nothing."""
         with self._lock:
@@ -176,7 +205,7 @@ class ExplainEngine:
             self._latest_maps.clear()
             self._prefetch_ids.clear()
             self._precompute_generation += 1
-        self._drop(lambda t: t.group != LOAD)
+        self._drop(lambda t: t.group not in (LOAD, MODEL_CALL))
         self._model.wake()
 
     def queue_length(self) -> int:
@@ -207,6 +236,8 @@ class ExplainEngine:
         deadline = time.monotonic() + timeout
         if not (self._cpu.join(deadline) and self._model.join(deadline)):
             log.warning("Engine threads still busy after %.1f s; abandoning them.", timeout)
+            return
+        self.evidence_stores.close()
 
     # ----- bookkeeping -----
 
@@ -336,6 +367,19 @@ class ExplainEngine:
             request.geometry,
         )
 
+    def _known_evidence(self, bundle: ModelBundle, job: Job) -> Evidence | None:
+        """Cached evidence, else the precomputed evidence in the image folder's store."""
+        evidence = self.evidence_cache.get(job.evidence_key)
+        if evidence is None:
+            request = job.request
+            setting = EvidenceSetting(
+                bundle.model_id, request.prompts, request.methods, request.variant, request.geometry
+            )
+            evidence = self.evidence_stores.get(job.path, setting, job.image.content_hash)
+            if evidence is not None:
+                self.evidence_cache.put(job.evidence_key, evidence)
+        return evidence
+
     def _decode_stage(self, job: Job) -> None:
         bundle = self._runner.bundle
         job.image = self._decoded(job.path, bundle, job.request.geometry)
@@ -344,7 +388,7 @@ class ExplainEngine:
         if bundle is not None:
             job.model_side = bundle.image_size
             job.evidence_key = self._evidence_key(bundle, job.image, job.request)
-            job.evidence = self.evidence_cache.get(job.evidence_key)
+            job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             self._submit(self._model, self._model_stage, job)
             return
@@ -363,7 +407,7 @@ class ExplainEngine:
             job.image = self._decoded(job.path, bundle, job.request.geometry)
         job.model_side = bundle.image_size
         job.evidence_key = self._evidence_key(bundle, job.image, job.request)
-        job.evidence = self.evidence_cache.get(job.evidence_key)
+        job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             job.evidence = self._runner.evidence(
                 job.image.model_input,

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from medgrad_desktop.errors import PromptSetError
+from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.images import as_rgb_array, resize_whole
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -109,6 +110,7 @@ class ModelBundle:
         pixels = images if isinstance(images, torch.Tensor) else self.preprocess(images)
         vision = self.model.vision_model(pixel_values=pixels.to(self.device, self.dtype))
         embeds = self.model.visual_projection(vision.pooler_output).float()
+        require_finite("image embeddings", embeds)
         return torch.nn.functional.normalize(embeds, dim=-1)
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -128,7 +130,9 @@ class ModelBundle:
         cached = self._text_cache.get(key)
         if cached is not None:
             return cached
-        result = self.text_tower.encode(self.tokenize(key))
+        embeds = self.text_tower.encode(self.tokenize(key))
+        require_finite("text embeddings", embeds)
+        result = embeds
         if len(self._text_cache) > 64:
             self._text_cache.clear()
         self._text_cache[key] = result

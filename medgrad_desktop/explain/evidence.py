@@ -1,7 +1,7 @@
 """Evidence: the model-dependent part of an explanation, for many images and K prompts.
 
-``pixel_evidence`` is the tensor part: pixels (N, 3, H, W) of one geometry bucket → similarity,
-probability and every method's patch scores in one trunk pass (no grad, under autocast when
+``pixel_evidence`` is the tensor part: pixels (N, 3, H, W) of one geometry bucket → the model's
+similarity and every method's patch scores in one trunk pass (no grad, under autocast when
 asked) and one vmapped pull-back through the last block in float32. It has no data-dependent
 Python branches, so ``torch.compile(fullgraph=True)`` takes it whole and, at a fixed K, it can be
 captured as a CUDA graph. ``evidence_for_images`` groups images by input shape and batches them.
@@ -17,6 +17,7 @@ import torch
 
 from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.bundle import ImageInput, ModelBundle
+from medgrad_desktop.explain.finite import require_finite
 from medgrad_desktop.explain.geometry import (
     check_geometry,
     check_token_budget,
@@ -26,6 +27,7 @@ from medgrad_desktop.explain.images import as_rgb_array
 from medgrad_desktop.explain.methods import check_methods, default_methods, get_method
 from medgrad_desktop.explain.towers.base import VisionTower
 from medgrad_desktop.explain.variants import LastLayer, check_variant
+from medgrad_desktop.explain.zero_shot import class_probabilities
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -64,12 +66,12 @@ def pixel_evidence(
     pixels: torch.Tensor,
     texts: torch.Tensor,
     methods: tuple[str, ...],
-    logit_scale: float | torch.Tensor,
     variant: str = "model",
     trunk_dtype: torch.dtype | None = None,
 ) -> dict[str, torch.Tensor]:
     """Evidence of N images × K unit text vectors (K, D). Returns float32 tensors:
-    ``similarity`` and ``probability`` (N, K) and one (N, K, gh, gw) entry per method."""
+    ``similarity`` (N, K), the model's own cosine similarities, and one (N, K, gh, gw) entry
+    per method. Probabilities are ``zero_shot.class_probabilities`` of the similarity."""
     n, _, height, width = pixels.shape
     gh, gw = height // tower.patch_size, width // tower.patch_size
     device = pixels.device.type
@@ -78,11 +80,7 @@ def pixel_evidence(
         x = tower.trunk(pixels)
     with torch.autocast(device, enabled=False):
         layer = LastLayer(tower, x.float(), texts.float(), variant)
-        similarity = layer.model_similarity
-        out = {
-            "similarity": similarity,
-            "probability": torch.softmax(logit_scale * similarity, dim=-1),
-        }
+        out = {"similarity": layer.model_similarity}
         for name in methods:
             scores = get_method(name).patch_scores(layer)
             out[name] = scores.reshape(n, -1, gh, gw)
@@ -136,14 +134,15 @@ def evidence_for_images(
     trunk_dtype = autocast_dtype(precision, bundle.device)
     for batch in _batches(shapes, size_of):
         pixels = bundle.normalise([inputs[i] for i in batch])
-        out = pixel_evidence(
-            tower, pixels, texts, methods, bundle.logit_scale, variant, trunk_dtype
-        )
+        out = pixel_evidence(tower, pixels, texts, methods, variant, trunk_dtype)
         out = {key: value.detach().float().cpu().numpy() for key, value in out.items()}
+        require_finite("similarity and maps", *out.values())
+        prompt_indices = range(prompts)
         for row, index in enumerate(batch):
+            similarity = out["similarity"][row].copy()
             results[index] = Evidence(
-                similarity=out["similarity"][row].copy(),
-                probability=out["probability"][row].copy(),
+                similarity=similarity,
+                probability=class_probabilities(similarity, prompt_indices, bundle.logit_scale),
                 patch_maps={m: out[m][row].copy() for m in methods},
                 variant=variant,
                 geometry=geometry,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import re
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from medgrad_desktop.errors import ImageLoadError
 
@@ -28,23 +26,13 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
-def _natural_key(name: str) -> list:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
 def list_image_names(folder: Path) -> list[str]:
-    """Names of the image files directly in ``folder``, in natural order (nothing is decoded;
-    plain strings, because building thousands of ``Path`` objects is slow)."""
-    with os.scandir(folder) as entries:
-        names = [
-            entry.name
-            for entry in entries
-            if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
-            and not entry.name.startswith(".")
-            and entry.is_file()
-        ]
-    names.sort(key=_natural_key)
-    return names
+    """Names of the readable image files directly in ``folder``, in natural order (nothing is
+    decoded; plain strings, because building thousands of ``Path`` objects is slow). Entries
+    that cannot be listed are skipped and logged (``listing.list_images`` reports them)."""
+    from medgrad_desktop.explain.listing import list_images
+
+    return list_images(folder, IMAGE_SUFFIXES).names
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -77,7 +65,7 @@ def _open_checked(source: Path, max_pixels: int) -> Image.Image:
         raise ImageLoadError(
             f"The image {source.name} is too large to open safely.", str(exc)
         ) from exc
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except Exception as exc:  # any decoder failure (struct.error, TypeError, ...) is a bad file
         raise ImageLoadError(
             f"The file {source.name} is not an image that can be read (it may be damaged or "
             "of an unsupported type).",
@@ -120,7 +108,7 @@ def load_image(
             return np.array(rgb, dtype=np.uint8)
     except ImageLoadError:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as exc:
+    except Exception as exc:  # Pillow's decoders raise many types on damaged files
         log.warning("Decoding %s failed: %r", path, exc)
         raise ImageLoadError(
             f"The image {path.name} is damaged or incomplete and cannot be shown.", repr(exc)

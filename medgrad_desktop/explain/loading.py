@@ -11,8 +11,13 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 
-from medgrad_desktop.errors import ModelLoadError
+from medgrad_desktop.errors import ModelLoadError, unexpected_errors_as
 from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD, ModelBundle
+from medgrad_desktop.explain.model_checks import (
+    check_weight_shapes,
+    read_preprocessing,
+    safetensors_shapes,
+)
 from medgrad_desktop.paths import resource_path
 
 log = logging.getLogger(__name__)
@@ -51,19 +56,6 @@ def demo_model_dir() -> Path:
     return resource_path("demo", "model")
 
 
-def _read_preprocessing(folder: Path) -> tuple[tuple, tuple]:
-    config_path = folder / "preprocessor_config.json"
-    if not config_path.is_file():
-        return CLIP_MEAN, CLIP_STD
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        return tuple(config.get("image_mean", CLIP_MEAN)), tuple(config.get("image_std", CLIP_STD))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(
-            "The model's preprocessing settings file is damaged.", f"{config_path}: {exc}"
-        ) from exc
-
-
 def _load_tokenizer(folder: Path | None, vocab_size: int):
     from transformers import CLIPTokenizerFast
 
@@ -97,7 +89,7 @@ def _load_hf_folder(folder: Path):
         )
     try:
         config = CLIPConfig.from_pretrained(str(folder))
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # transformers' own validation raises several types
         raise ModelLoadError(
             f"The model settings in {folder.name} are not those of a CLIP model.", repr(exc)
         ) from exc
@@ -107,8 +99,10 @@ def _load_hf_folder(folder: Path):
         )
     safetensors = sorted(folder.glob("model*.safetensors"))
     pickled = sorted(folder.glob("pytorch_model*.bin"))
+    read_preprocessing(folder)  # refuse bad preprocessing settings before building anything
     try:
         if safetensors:
+            check_weight_shapes(config, safetensors_shapes(safetensors), folder.name)
             model = CLIPModel.from_pretrained(
                 str(folder), use_safetensors=True, trust_remote_code=False
             )
@@ -116,10 +110,11 @@ def _load_hf_folder(folder: Path):
         elif pickled:
             from medgrad_desktop.explain.openai_format import read_checkpoint_file
 
-            model = CLIPModel(config)
             state = {}
             for path in pickled:
                 state.update(read_checkpoint_file(path))
+            check_weight_shapes(config, {k: tuple(v.shape) for k, v in state.items()}, folder.name)
+            model = CLIPModel(config)
             missing, unexpected = model.load_state_dict(state, strict=False)
             missing = [key for key in missing if not key.endswith("position_ids")]
             if missing or unexpected:
@@ -157,8 +152,14 @@ def load_model(
 
     ``source``: ``"demo"``, a Hugging Face folder (as ``CLIPModel.save_pretrained`` writes) or an
     OpenAI-format state dict file (``.pth``/``.pt``, as the MedGrad E-CLIP notebook saves).
-    Raises ``ModelLoadError`` with a plain message when the source cannot be used.
+    Raises ``ModelLoadError`` with a plain message when the source cannot be used — also for
+    unexpected failures, which are logged in full under a reference the message quotes.
     """
+    with unexpected_errors_as(ModelLoadError, f"The model {Path(str(source)).name}"):
+        return _load_model(source, device)
+
+
+def _load_model(source: str | Path, device: str | torch.device | None) -> ModelBundle:
     name = "demo model" if str(source) == "demo" else Path(str(source)).name
     path = demo_model_dir() if str(source) == "demo" else Path(source).expanduser()
     if not path.exists():
@@ -173,7 +174,7 @@ def load_model(
             str(path),
         )
     tokenizer = _load_tokenizer(folder, int(model.config.text_config.vocab_size))
-    mean, std = _read_preprocessing(folder) if folder is not None else (CLIP_MEAN, CLIP_STD)
+    mean, std = read_preprocessing(folder) if folder is not None else (CLIP_MEAN, CLIP_STD)
     target = choose_device(device)
     model = model.float().to(target).eval()
     bundle = ModelBundle(

@@ -117,7 +117,30 @@ def _is_torchscript_archive(path: Path) -> bool:
         return False  # torch.load reports the damage
 
 
+_LEGACY_TORCH_MAGIC = bytes.fromhex("8a0a6cfc9c46f9206aa8")
+"""Pickled ``0x1950a86a20f9469cfc6c``: the magic number of torch's pre-1.6 (non-zip) format."""
+
+
+def _looks_like_torch_file(path: Path) -> bool:
+    """Whether the file starts as ``torch.save`` writes it (a zip archive, or the legacy
+    pickle that starts with the torch magic number)."""
+    with path.open("rb") as handle:
+        head = handle.read(2 + len(_LEGACY_TORCH_MAGIC))
+    zip_start = head[:4] == b"PK\x03\x04"  # a truncated archive still starts so (damaged)
+    return zip_start or (head[:1] == b"\x80" and head[2:] == _LEGACY_TORCH_MAGIC)
+
+
 def _load_torch(path: Path) -> object:
+    try:
+        is_torch_file = _looks_like_torch_file(path)
+    except OSError as exc:
+        raise _damaged(path, exc) from exc
+    if not is_torch_file:
+        raise ModelLoadError(
+            f"The file {path.name} is not a PyTorch checkpoint (nor a model file of another "
+            "known kind); it may be damaged or have the wrong name.",
+            details=str(path),
+        )
     if _is_torchscript_archive(path):
         raise ModelLoadError(
             f"The model file {path.name} is a TorchScript archive, which is not opened for "

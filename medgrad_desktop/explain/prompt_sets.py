@@ -11,11 +11,16 @@ from pathlib import Path
 import yaml
 
 from medgrad_desktop.errors import PromptSetError
+from medgrad_desktop.explain.prompt_schema import (
+    MAX_PROMPT_FILE_BYTES,
+    check_entry,
+    check_top_level,
+    parse_prompt_yaml,
+)
 from medgrad_desktop.paths import resource_path, user_subdir
 
 log = logging.getLogger(__name__)
 
-MAX_PROMPT_FILE_BYTES = 256 * 1024
 MAX_ITEMS = 200
 MAX_TEXT_CHARS = 1000
 DEFAULT_PROMPT_SET = "PH² criteria"
@@ -76,10 +81,9 @@ def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:
             f"'{kind}' entries must be a list",
         )
     items = []
-    for entry in entries:
-        if isinstance(entry, str):
-            entry = {"label": entry}
-        if not isinstance(entry, dict) or not str(entry.get("label", "")).strip():
+    for position, raw in enumerate(entries, start=1):
+        entry = check_entry(raw, kind, position, source)
+        if not entry["label"].strip():
             raise PromptSetError(f"A prompt in {source} has no label.", repr(entry))
         label = str(entry["label"]).strip()
         texts = entry.get("prompts") or [label]
@@ -94,7 +98,7 @@ def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:
                 label=label,
                 texts=texts,
                 kind=kind,
-                high_risk=bool(entry.get("high_risk", False)),
+                high_risk=entry.get("high_risk", False),
                 points=int(points) if points is not None else None,
             )
         )
@@ -103,10 +107,7 @@ def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:
 
 def prompt_set_from_mapping(data, source: str = "the prompt file") -> PromptSet:
     """Build and validate a ``PromptSet`` from parsed YAML."""
-    if not isinstance(data, dict):
-        raise PromptSetError(
-            f"{source} is not a prompt set.", f"top level is {type(data).__name__}"
-        )
+    check_top_level(data, source)
     items = _parse_items(data.get("classes"), "class", source) + _parse_items(
         data.get("criteria"), "criterion", source
     )
@@ -127,10 +128,11 @@ def load_prompt_set(path: str | Path) -> PromptSet:
     """Read a prompt set from YAML (``.yaml``/``.yml``) or plain text (one prompt per line)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_PROMPT_FILE_BYTES:
-            raise PromptSetError(f"The prompt file {path.name} is too large ({size // 1024} KB).")
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:  # bounded read: the size on disk may be a lie (FIFO)
+            raw = handle.read(MAX_PROMPT_FILE_BYTES + 1)
+        if len(raw) > MAX_PROMPT_FILE_BYTES:
+            raise PromptSetError(f"The prompt file {path.name} is too large (over 1 MB).")
+        text = raw.decode("utf-8-sig")
     except PromptSetError:
         raise
     except UnicodeDecodeError as exc:
@@ -142,13 +144,7 @@ def load_prompt_set(path: str | Path) -> PromptSet:
     if path.suffix.lower() not in (".yaml", ".yml"):
         prompt_set = prompt_set_from_lines(text.splitlines(), name=path.stem)
     else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise PromptSetError(
-                f"The prompt file {path.name} is not valid YAML.", repr(exc)
-            ) from exc
-        prompt_set = prompt_set_from_mapping(data, path.name)
+        prompt_set = prompt_set_from_mapping(parse_prompt_yaml(text, path.name), path.name)
     prompt_set.path = path
     return prompt_set
 

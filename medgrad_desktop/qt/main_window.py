@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop import RESEARCH_NOTICE, __version__
+from medgrad_desktop.explain.listing import folder_error_message
 from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES
 from medgrad_desktop.qt.actions import WindowActions, add_mode_menu, build_actions
 from medgrad_desktop.qt.engine_bridge import EngineBridge
@@ -111,10 +112,12 @@ class MainWindow(QMainWindow):
             count = self.browser.set_folder(folder)
         except OSError as error:
             log.warning("Cannot list %s: %r", folder, error)
-            self.controller.show_problem(f"The folder {folder} cannot be opened.")
+            self.controller.show_problem(folder_error_message(folder, error))
             return False
         self.recent.add(folder)
         self.setWindowTitle(f"{folder.name} — {WINDOW_TITLE}")
+        if self.browser.skipped_summary:
+            self.banner.show_message(self.browser.skipped_summary)
         if count == 0:
             self.banner.show_message(f"The folder {folder.name} contains no images.")
         return True

@@ -52,13 +52,30 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         ) from exc
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Cell starts that make spreadsheets run a formula (OWASP "CSV injection")."""
+
+
+def neutralised(value: Any) -> Any:
+    """``value`` safe for a spreadsheet: text starting like a formula gets a leading ``'``.
+
+    Numbers are left as numbers (a negative number is not text a reader typed).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def ratings_to_csv(ratings: Sequence[dict[str, Any]]) -> str:
-    """CSV text with a header row, one row per rating, columns ``EXPORT_COLUMNS``."""
+    """CSV text with a header row, one row per rating, columns ``EXPORT_COLUMNS``; text that
+    a spreadsheet would run as a formula is neutralised."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for rating in ratings:
-        writer.writerow({k: "" if rating.get(k) is None else rating.get(k) for k in EXPORT_COLUMNS})
+        writer.writerow(
+            {k: "" if rating.get(k) is None else neutralised(rating.get(k)) for k in EXPORT_COLUMNS}
+        )
     return buffer.getvalue()
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.review.blinding import case_order, panel_assignment
+from medgrad_desktop.review.schema import DEFAULT_GEOMETRY, DEFAULT_VARIANT
 from medgrad_desktop.review.session_config import DISPLAY_KEYS, SessionConfig, case_ids
 from medgrad_desktop.review.store import RatingStore
 
@@ -258,6 +259,26 @@ class RatingSession:
             **shown,
         )
 
+    def undo_last(self, case: str, prompt: str | None = None) -> str | None:
+        """Withdraw the newest rating of ``case`` (of ``prompt`` when given), audited.
+
+        Returns the panel label that is unrated again, or None when nothing was rated.
+        """
+        self._check_case(case)
+        withdrawn = self.store.undo_last(self.reader, case, prompt)
+        if withdrawn is None:
+            return None
+        return {method: label for label, method in self.panels(case)}.get(withdrawn["method"])
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @property
+    def tamper_warning(self) -> str:
+        """A sentence when the file failed the tamper checks on open ('' otherwise)."""
+        return self.store.tamper_warning
+
     def _prompt_for_rating(self, case: str, prompt: str | None) -> str:
         known = self.prompts(case)
         if prompt is None:
@@ -289,6 +310,8 @@ class RatingSession:
             display = {**display, **fixed}
         if not display.get("model_id") and self.config.model_id:
             display["model_id"] = self.config.model_id
+        display.setdefault("variant", DEFAULT_VARIANT)
+        display.setdefault("geometry", DEFAULT_GEOMETRY)
         return display
 
     def _check_case(self, case: str) -> None:

@@ -12,14 +12,25 @@ from typing import Any
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.review.blinding import PANEL_LABELS
-from medgrad_desktop.review.schema import METHODS
+from medgrad_desktop.review.schema import METHODS, SCORE_MAX, SCORE_MIN
 
 PROMPT_MODES = ("fixed", "top_class", "criteria")
 """fixed: one prompt for every case; top_class: the model's top predicted class, known once
 the case is first shown; criteria: every criterion prompt of a prompt set, for every case."""
 
 DISPLAY_POLICIES = ("free", "fixed")
-DISPLAY_KEYS = ("opacity", "colormap", "entropy_radius", "model_id")
+DISPLAY_KEYS = ("opacity", "colormap", "entropy_radius", "model_id", "variant", "geometry")
+
+DEFAULT_SCALE_LABELS = (
+    "misses the region",
+    "mostly misses the region",
+    "partly on the region",
+    "mostly on the region",
+    "exactly the diagnostic region",
+)
+"""What scores 1–5 mean, shown on screen while rating (editable per session)."""
+SECONDS_PER_RATING = 6.0
+"""Rough time a reader needs for one map, for the workload estimate of the setup dialog."""
 
 
 @dataclass(frozen=True)
@@ -41,48 +52,75 @@ class SessionConfig:
     display: dict[str, Any] = field(default_factory=dict)
     model_id: str = ""
     allow_edits: bool = True
+    scale_labels: Sequence[str] = DEFAULT_SCALE_LABELS
+    show_prediction: bool = False
+    auto_advance: bool = True
+
+    def problems(self) -> dict[str, str]:
+        """``{field: plain sentence}`` for every setting that is wrong (empty when all fit).
+
+        Fields: study, reader, images, prompt, methods, scale_labels, display.
+        """
+        found: dict[str, str] = {}
+        if not isinstance(self.reader, str) or not self.reader.strip():
+            found["reader"] = "Please enter a reader id."
+        if not self.study or not str(self.study).strip():
+            found["study"] = "Please enter a study name."
+        if not self.images:
+            found["images"] = "The session has no images; choose an image folder or list."
+        criteria = [p for p in self.criteria_prompts if p.strip()]
+        if self.prompt_mode not in PROMPT_MODES:
+            found["prompt"] = f"'{self.prompt_mode}' is not a prompt mode."
+        elif self.prompt_mode == "fixed" and not self.fixed_prompt.strip():
+            found["prompt"] = "Please enter the prompt to use for every case."
+        elif self.prompt_mode == "criteria" and not criteria:
+            found["prompt"] = "The criterion prompt list is empty."
+        elif len(set(criteria)) != len(criteria):
+            found["prompt"] = "The criterion prompt list has the same prompt twice."
+        methods = list(dict.fromkeys(self.methods))
+        if not methods or any(m not in METHODS for m in methods):
+            found["methods"] = (
+                "Choose one or more methods among Grad-CAM, Grad-ECLIP and MedGrad-ECLIP."
+            )
+        elif len(methods) > len(PANEL_LABELS):
+            found["methods"] = "Too many methods to show side by side."
+        labels = list(self.scale_labels)
+        if len(labels) != SCORE_MAX - SCORE_MIN + 1 or not all(str(t).strip() for t in labels):
+            found["scale_labels"] = "Please give every score of the scale a short meaning."
+        if self.display_policy not in DISPLAY_POLICIES:
+            found["display"] = f"'{self.display_policy}' is not a display policy."
+        elif set(self.display) - set(DISPLAY_KEYS):
+            found["display"] = "The display settings hold unknown entries."
+        return found
 
     def validated(self) -> SessionConfig:
         """A checked copy with a concrete seed and tuples; SessionError names the problem."""
-        if not isinstance(self.reader, str) or not self.reader.strip():
-            raise SessionError("Please enter a reader id.")
-        if not self.study or not str(self.study).strip():
-            raise SessionError("Please enter a study name.")
-        if not self.images:
-            raise SessionError("The session has no images; choose an image folder or list.")
-        if self.prompt_mode not in PROMPT_MODES:
-            raise SessionError(f"'{self.prompt_mode}' is not a prompt mode.")
-        if self.prompt_mode == "fixed" and not self.fixed_prompt.strip():
-            raise SessionError("Please enter the prompt to use for every case.")
-        criteria = tuple(p for p in self.criteria_prompts if p.strip())
-        if self.prompt_mode == "criteria" and not criteria:
-            raise SessionError("The criterion prompt list is empty.")
-        if len(set(criteria)) != len(criteria):
-            raise SessionError("The criterion prompt list has the same prompt twice.")
-        methods = tuple(dict.fromkeys(self.methods))
-        unknown = [m for m in methods if m not in METHODS]
-        if unknown or not methods:
-            raise SessionError(
-                "Choose one or more methods among Grad-CAM, Grad-ECLIP and MedGrad-ECLIP.",
-                details=f"given {list(self.methods)}",
-            )
-        if len(methods) > len(PANEL_LABELS):
-            raise SessionError("Too many methods to show side by side.")
-        if self.display_policy not in DISPLAY_POLICIES:
-            raise SessionError(f"'{self.display_policy}' is not a display policy.")
-        extra = set(self.display) - set(DISPLAY_KEYS)
-        if extra:
-            raise SessionError(
-                "The display settings hold unknown entries.", details=f"unknown {sorted(extra)}"
-            )
+        found = self.problems()
+        if found:
+            raise SessionError(next(iter(found.values())), details=f"problems: {found}")
         seed = self.seed if self.seed is not None else secrets.randbits(63)
         return replace(
             self,
             images=tuple(self.images),
-            criteria_prompts=criteria,
-            methods=methods,
+            criteria_prompts=tuple(p for p in self.criteria_prompts if p.strip()),
+            methods=tuple(dict.fromkeys(self.methods)),
             seed=int(seed),
             display=dict(self.display),
+            scale_labels=tuple(str(t).strip() for t in self.scale_labels),
+        )
+
+    def workload(self, prompts_per_case: int | None = None) -> tuple[int, str]:
+        """``(ratings, sentence)``: e.g. "12 cases × 17 prompts × 3 maps = 612 ratings, about
+        61 minutes". ``prompts_per_case`` is needed in criteria mode (else 1)."""
+        prompts = prompts_per_case or (
+            len(self.criteria_prompts) if self.prompt_mode == "criteria" else 1
+        )
+        cases, maps = len(self.images), len(dict.fromkeys(self.methods))
+        total = cases * prompts * maps
+        minutes = max(1, round(total * SECONDS_PER_RATING / 60)) if total else 0
+        prompt_part = f" × {prompts} prompts" if prompts != 1 else " × 1 prompt"
+        return total, (
+            f"{cases} cases{prompt_part} × {maps} maps = {total} ratings, about {minutes} minutes"
         )
 
     def to_json(self) -> str:
@@ -92,6 +130,7 @@ class SessionConfig:
         data["base_folder"] = str(self.base_folder) if self.base_folder is not None else None
         data["methods"] = list(self.methods)
         data["criteria_prompts"] = list(self.criteria_prompts)
+        data["scale_labels"] = list(self.scale_labels)
         data["scale"] = "likert-1-5"
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -102,6 +141,7 @@ class SessionConfig:
         data.pop("scale", None)
         data["methods"] = tuple(data["methods"])
         data["criteria_prompts"] = tuple(data["criteria_prompts"])
+        data["scale_labels"] = tuple(data.get("scale_labels", DEFAULT_SCALE_LABELS))
         return cls(images=tuple(images), **data)
 
 

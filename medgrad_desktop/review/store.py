@@ -15,37 +15,32 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from medgrad_desktop.errors import SessionError
-from medgrad_desktop.review import schema
-from medgrad_desktop.review.schema import DISPLAY_FIELDS, METHODS, SCORE_MAX, SCORE_MIN
+from medgrad_desktop.review import connection
+from medgrad_desktop.review.audit_chain import GENESIS, row_hash
+from medgrad_desktop.review.connection import utc_now
+from medgrad_desktop.review.schema import (
+    AUDIT_COLUMNS,
+    DISPLAY_FIELDS,
+    METHODS,
+    SCORE_MAX,
+    SCORE_MIN,
+)
 from medgrad_desktop.review.sqlite_errors import session_error
+from medgrad_desktop.review.tamper import TAMPER_WARNING, all_findings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_STUDY = "default"
 _KEY_FIELDS = ("reader", "case", "prompt", "method")
-_AUDIT_COLUMNS = (
-    "id, replaces, reader, case_id, prompt, method, score, panel, flag_wrong_region, comment, "
-    "opacity, colormap, entropy_radius, model_id, seconds_spent, created_at"
-)
-
-
-def utc_now() -> str:
-    """The current UTC time as ISO 8601 with milliseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _is_read_only_file(path: Path) -> bool:
-    """True when the file is not writable, or is marked read-only for everybody (even admin)."""
-    return not os.access(path, os.W_OK) or not (path.stat().st_mode & 0o222)
+_AUDIT_COLUMNS = ", ".join(c for c in AUDIT_COLUMNS if c != "action")
+_QUALIFIED_COLUMNS = ", ".join(f"a.{c}" for c in AUDIT_COLUMNS if c != "action")
+__all__ = ["RatingStore", "utc_now"]
 
 
 def _row_to_rating(row: sqlite3.Row) -> dict[str, Any]:
@@ -92,11 +87,27 @@ def _validated_rating(
     values = {field: display.get(field) for field in DISPLAY_FIELDS}
     if values["flag_wrong_region"] is not None:
         values["flag_wrong_region"] = int(bool(values["flag_wrong_region"]))
+    try:  # stored exactly as hashed: REAL columns as float, INTEGER as int, TEXT as str
+        for name in ("opacity", "seconds_spent"):
+            if values[name] is not None:
+                values[name] = float(values[name])
+        radius = values["entropy_radius"]
+        if radius is not None:
+            if float(radius) != int(radius):
+                raise ValueError(f"entropy radius {radius!r} is not a whole number")
+            values["entropy_radius"] = int(radius)
+    except (TypeError, ValueError) as exc:
+        raise SessionError(
+            "A display setting of the rating is not a number; it was not saved.", details=str(exc)
+        ) from exc
+    for name in ("panel", "comment", "colormap", "model_id", "variant", "geometry"):
+        if values[name] is not None:
+            values[name] = str(values[name])
     opacity = values["opacity"]
-    if opacity is not None and not 0.0 <= float(opacity) <= 1.0:
+    if opacity is not None and not 0.0 <= opacity <= 1.0:
         raise SessionError("The overlay opacity must be between 0 and 1; it was not saved.")
     seconds = values["seconds_spent"]
-    if seconds is not None and float(seconds) < 0:
+    if seconds is not None and not 0.0 <= seconds < float("inf"):
         raise SessionError("The time spent cannot be negative; the rating was not saved.")
     return {"reader": reader, "case": case, "prompt": prompt, "method": method, "score": score} | (
         values
@@ -104,14 +115,19 @@ def _validated_rating(
 
 
 class RatingStore:
-    """An open session file. Use ``RatingStore.open``; close with ``close()`` or ``with``."""
+    """An open session file. Use ``RatingStore.open``; close with ``close()`` or ``with``.
+
+    ``tamper_findings`` lists what the checks on open found (plain phrases); when it is not
+    empty the store is read-only and ``tamper_warning`` says so in a sentence.
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
         self._conn = conn
         self.path = path
         self.read_only = read_only
         self.study = self.get_meta("study") or DEFAULT_STUDY
-        self.schema_version = int(self.get_meta("schema_version") or 0)
+        self.schema_version = connection.stored_version(conn, path)
+        self.tamper_findings: list[str] = []
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -128,17 +144,22 @@ class RatingStore:
         ``study`` is fixed when the file is created (``"default"`` when None); opening an
         existing file with a different ``study`` is refused. ``read_only`` opens without any
         write (for export and reports). Raises SessionError for a damaged, foreign, locked,
-        read-only (when writing) or newer-schema file.
+        read-only (when writing), network-share (when writing) or newer-schema file. A file
+        whose records fail the tamper checks opens read-only (see ``tamper_findings``).
         """
         path = Path(path)
-        conn = cls._connect(path, read_only, busy_timeout_s)
+        conn = connection.connect(path, read_only, busy_timeout_s)
         try:
-            cls._check_integrity(conn, path)
-            cls._migrate(conn, path, read_only, study or DEFAULT_STUDY)
+            connection.check_integrity(conn, path)
+            connection.migrate(conn, path, read_only, study or DEFAULT_STUDY)
             store = cls(conn, path, read_only)
+            store.tamper_findings = store._tamper_check()
         except BaseException:
             conn.close()
             raise
+        if store.tamper_findings:
+            log.error("Session %s fails the tamper checks: %s", path, store.tamper_findings)
+            store.read_only = True
         if study is not None and study != store.study:
             store.close()
             raise SessionError(
@@ -147,112 +168,19 @@ class RatingStore:
             )
         return store
 
-    @staticmethod
-    def _connect(path: Path, read_only: bool, busy_timeout_s: float) -> sqlite3.Connection:
-        exists = path.exists()
-        if exists and not path.is_file():
-            raise SessionError(f"'{path.name}' is a folder, not a session file.", details=str(path))
-        if read_only and not exists:
-            raise SessionError(f"The session file '{path.name}' does not exist.", details=str(path))
-        if not read_only and exists and _is_read_only_file(path):
-            raise SessionError(
-                f"The session file '{path.name}' is read-only, so ratings cannot be saved to it.",
-                details=f"mode {stat.filemode(path.stat().st_mode)} on {path}",
-            )
+    def _tamper_check(self) -> list[str]:
         try:
-            if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            mode = "ro" if read_only else "rwc"
-            uri = f"file:{quote(str(path.resolve()))}?mode={mode}"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_s)
-        except OSError as exc:
-            raise SessionError(
-                f"The folder for the session file '{path.name}' cannot be created.",
-                details=f"{exc} ({path})",
-            ) from exc
-        except sqlite3.Error as exc:
-            raise session_error(exc, "open the session file", path) from exc
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if not read_only:
-                mode_row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-                if mode_row[0].lower() != "wal":
-                    log.warning("WAL journaling unavailable for %s (got %s)", path, mode_row[0])
-            conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
-            conn.close()
-            raise session_error(exc, "open the session file", path) from exc
-        return conn
+            return all_findings(self._conn, self.ratings, self.replay_audit)
+        except (sqlite3.Error, KeyError, ValueError, TypeError) as exc:
+            log.error("Tamper check of %s failed: %r", self.path, exc)
+            return ["its records could not be checked"]
 
-    @staticmethod
-    def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
-        try:
-            rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-        except sqlite3.Error as exc:
-            raise session_error(exc, "open the session file", path) from exc
-        if rows != ["ok"]:
-            raise SessionError(
-                f"The session file '{path.name}' is damaged and cannot be used.",
-                details="; ".join(rows[:20]),
-            )
-
-    @staticmethod
-    def _stored_version(conn: sqlite3.Connection, path: Path) -> int:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" not in tables:
-            if tables:
-                raise SessionError(
-                    f"'{path.name}' is a database but not a MedGrad rating session.",
-                    details=f"tables: {sorted(tables)}",
-                )
-            return 0
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
-
-    @classmethod
-    def _migrate(cls, conn: sqlite3.Connection, path: Path, read_only: bool, study: str) -> None:
-        latest = schema.latest_version()
-        try:
-            version = cls._stored_version(conn, path)
-            if version > latest:
-                raise SessionError(
-                    f"The session file '{path.name}' was made by a newer version of MedGrad "
-                    "Desktop; please update the app to open it.",
-                    details=f"file schema {version}, this build {latest}",
-                )
-            if version == latest:
-                return
-            if read_only:
-                raise SessionError(
-                    f"The session file '{path.name}' is empty or from an older version; "
-                    "open it once for rating to upgrade it.",
-                    details=f"file schema {version}, this build {latest}",
-                )
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                version = cls._stored_version(conn, path)  # another instance may have migrated
-                for target in range(version + 1, latest + 1):
-                    for statement in schema.MIGRATIONS[target - 1]:
-                        conn.execute(statement)
-                    log.info("Session %s migrated to schema %d", path, target)
-                if version == 0:
-                    conn.executemany(
-                        "INSERT INTO meta (key, value) VALUES (?, ?)",
-                        [("study", study), ("created_at", utc_now()), ("allow_edits", "1")],
-                    )
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(latest),),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise session_error(exc, "prepare the session file", path) from exc
+    @property
+    def tamper_warning(self) -> str:
+        """A sentence for the reader when the file failed the tamper checks ('' otherwise)."""
+        if not self.tamper_findings:
+            return ""
+        return TAMPER_WARNING.format(findings="; ".join(self.tamper_findings))
 
     # ----------------------------------------------------------------- plumbing
     def close(self) -> None:
@@ -272,6 +200,11 @@ class RatingStore:
         Any SQLite failure becomes a SessionError saying it could not ``doing``; the
         transaction is rolled back, so nothing of it is saved.
         """
+        if self.read_only:
+            raise SessionError(
+                "This session file was opened for reading only; nothing was saved.",
+                details=f"{doing}: {self.path}",
+            )
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -308,7 +241,9 @@ class RatingStore:
             raise ValueError("schema_version and study are fixed")
         with self.transaction("save the session settings") as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items())
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
             )
 
     def integrity_check(self) -> list[str]:
@@ -320,20 +255,35 @@ class RatingStore:
         """Whether a new rating of an already rated item replaces it (else it is refused)."""
         return self.get_meta("allow_edits") != "0"
 
+    def hand_in(self, destination: str | os.PathLike[str]) -> Path:
+        """Write a consistent copy of the session to ``destination`` (SQLite backup API)."""
+        from medgrad_desktop.review.hand_in import backup_copy
+
+        return backup_copy(self._conn, self.path, Path(destination))
+
     # ----------------------------------------------------------------- ratings
+    def _append_audit(self, conn: sqlite3.Connection, values: dict[str, Any]) -> int:
+        """Insert one audit row (``values`` by column, without id/hash) chained to the last."""
+        last = conn.execute("SELECT id, row_hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        row = {**values, "id": (last[0] + 1) if last else 1, "created_at": utc_now()}
+        names = [*AUDIT_COLUMNS, "row_hash"]
+        conn.execute(
+            f"INSERT INTO audit ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [*(row.get(c) for c in AUDIT_COLUMNS), row_hash(last[1] if last else GENESIS, row)],
+        )
+        return int(row["id"])
+
     def add_rating(
         self, *, reader: str, case: str, prompt: str, method: str, score: int, **display: Any
     ) -> int:
         """Save one rating durably and return its audit id.
 
         ``display`` may hold panel, flag_wrong_region, comment, opacity, colormap,
-        entropy_radius, model_id and seconds_spent. A second rating of the same
-        (reader, case, prompt, method) replaces the first when the session allows edits and
-        is refused otherwise. Returns only after the commit reached the disk.
+        entropy_radius, model_id, seconds_spent, variant and geometry. A second rating of
+        the same (reader, case, prompt, method) replaces the first when the session allows
+        edits and is refused otherwise. Returns only after the commit reached the disk.
         """
         values = _validated_rating(reader, case, prompt, method, score, display)
-        if self.read_only:
-            raise SessionError("This session file was opened for reading only; nothing was saved.")
         with self.transaction("save the rating") as conn:
             key = (reader, case, prompt, method)
             previous = conn.execute(
@@ -348,21 +298,15 @@ class RatingStore:
                         "This item is already rated and the session does not allow changes; "
                         "the new rating was not saved."
                     )
-            cursor = conn.execute(
-                "INSERT INTO audit (action, replaces, reader, case_id, prompt, method, score, "
-                "panel, flag_wrong_region, comment, opacity, colormap, entropy_radius, model_id, "
-                "seconds_spent, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    "edit" if previous else "add",
-                    previous[0] if previous else None,
-                    *key,
-                    values["score"],
-                    *(values[f] for f in DISPLAY_FIELDS),
-                    utc_now(),
-                ),
+            audit_id = self._append_audit(
+                conn,
+                {
+                    **values,
+                    "case_id": case,
+                    "action": "edit" if previous else "add",
+                    "replaces": previous[0] if previous else None,
+                },
             )
-            audit_id = int(cursor.lastrowid)
             conn.execute(
                 "INSERT INTO current_rating (reader, case_id, prompt, method, audit_id) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (reader, case_id, prompt, method) "
@@ -371,12 +315,32 @@ class RatingStore:
             )
         return audit_id
 
+    def undo_last(self, reader: str, case: str, prompt: str | None = None) -> dict | None:
+        """Withdraw the newest current rating of ``reader`` on ``case`` (and ``prompt``).
+
+        The withdrawal is an ``undo`` row in the audit log (with the withdrawn score); the
+        item is then unrated. Returns the withdrawn rating, or None when there is none.
+        """
+        with self.transaction("undo the last rating") as conn:
+            sql = (
+                f"SELECT {_QUALIFIED_COLUMNS} FROM current_rating c "
+                "JOIN audit a ON a.id = c.audit_id WHERE c.reader = ? AND c.case_id = ?"
+            )
+            params: tuple = (reader, case)
+            if prompt is not None:
+                sql += " AND c.prompt = ?"
+                params += (prompt,)
+            newest = conn.execute(sql + " ORDER BY a.id DESC LIMIT 1", params).fetchone()
+            if newest is None:
+                return None
+            withdrawn = dict(newest)
+            self._append_audit(conn, {**withdrawn, "action": "undo", "replaces": withdrawn["id"]})
+            conn.execute("DELETE FROM current_rating WHERE audit_id = ?", (withdrawn["id"],))
+        return _row_to_rating(newest)
+
     def ratings(self, reader: str | None = None) -> list[dict[str, Any]]:
         """The current rating of every rated item (optionally of one reader), sorted by key."""
-        sql = (
-            f"SELECT {', '.join('a.' + c.strip() for c in _AUDIT_COLUMNS.split(','))} "
-            "FROM current_rating c JOIN audit a ON a.id = c.audit_id"
-        )
+        sql = f"SELECT {_QUALIFIED_COLUMNS} FROM current_rating c JOIN audit a ON a.id = c.audit_id"
         params: tuple = ()
         if reader is not None:
             sql += " WHERE c.reader = ?"
@@ -384,14 +348,18 @@ class RatingStore:
         return sorted((_row_to_rating(r) for r in self.query(sql, params)), key=_sort_key)
 
     def audit_log(self) -> list[dict[str, Any]]:
-        """Every rating and change ever saved, oldest first."""
+        """Every rating, change and undo ever saved, oldest first."""
         rows = self.query(f"SELECT action, {_AUDIT_COLUMNS} FROM audit ORDER BY id")
         return [_row_to_rating(r) | {"action": r["action"]} for r in rows]
 
     def replay_audit(self) -> list[dict[str, Any]]:
-        """Rebuild the current ratings from the audit log alone (last entry per key wins)."""
+        """Rebuild the current ratings from the audit log alone (last entry per key wins; an
+        undo removes the item)."""
         current: dict[tuple, dict[str, Any]] = {}
         for entry in self.audit_log():
-            entry.pop("action")
-            current[_sort_key(entry)] = entry
+            action = entry.pop("action")
+            if action == "undo":
+                current.pop(_sort_key(entry), None)
+            else:
+                current[_sort_key(entry)] = entry
         return sorted(current.values(), key=_sort_key)

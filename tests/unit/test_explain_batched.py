@@ -69,7 +69,7 @@ def test_pixel_evidence_compiles_without_graph_breaks(tiny_model_dir, variant):
     methods = ("gradcam", "gradeclip", "medgrad")
 
     def run(p, t):
-        return pixel_evidence(tower, p, t, methods, 100.0, variant)
+        return pixel_evidence(tower, p, t, methods, variant)
 
     torch._dynamo.reset()
     compiled = torch.compile(run, fullgraph=True, backend="eager")  # raises on a graph break
@@ -87,7 +87,7 @@ def test_pixel_evidence_compiles_through_aot_autograd(tiny_model_dir):
     pixels = torch.randn(1, 3, 64, 64)
 
     def run(p, t):
-        return pixel_evidence(tower, p, t, ("gradcam", "gradeclip"), 100.0, "model")
+        return pixel_evidence(tower, p, t, ("gradcam", "gradeclip"), "model")
 
     torch._dynamo.reset()
     compiled = torch.compile(run, fullgraph=True, backend="aot_eager")

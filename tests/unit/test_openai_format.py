@@ -236,7 +236,7 @@ def test_truncated_file_is_refused(name, tmp_path):
 def test_garbage_and_missing_files_are_refused(tmp_path):
     garbage = tmp_path / "notes.pt"
     garbage.write_bytes(b"this is not a checkpoint\n" * 10)
-    with pytest.raises(ModelLoadError, match="damaged or incomplete"):
+    with pytest.raises(ModelLoadError, match="not a PyTorch checkpoint"):
         read_checkpoint_file(garbage)
     with pytest.raises(ModelLoadError, match="could not be found"):
         read_checkpoint_file(tmp_path / "absent.pth")

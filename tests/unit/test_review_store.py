@@ -34,7 +34,7 @@ def test_pragmas_and_ratings_roundtrip(tmp_path):
             model_id="m1",
             seconds_spent=4.5,
         )
-        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with RatingStore.open(path) as store:
@@ -119,10 +119,10 @@ def test_older_schema_is_migrated(tmp_path, monkeypatch):
     path = tmp_path / "s.mgsession"
     with RatingStore.open(path) as store:
         _add(store)
-    v2 = ("ALTER TABLE audit ADD COLUMN device TEXT",)
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, v2])
+    later = ("ALTER TABLE audit ADD COLUMN device TEXT",)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, later])
     with RatingStore.open(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3 and store.tamper_findings == []
         assert len(store.ratings()) == 1
         cols = [r[1] for r in store.query("PRAGMA table_info(audit)")]
         assert "device" in cols

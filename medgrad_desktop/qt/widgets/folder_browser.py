@@ -7,7 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
-from medgrad_desktop.explain.images import list_image_names
+from medgrad_desktop.explain.images import IMAGE_SUFFIXES
+from medgrad_desktop.explain.listing import list_images
 from medgrad_desktop.qt.widgets.folder_model import PATH_ROLE, FolderModel
 from medgrad_desktop.qt.widgets.thumbnail_loader import ThumbnailLoader
 
@@ -22,6 +23,7 @@ class FolderBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder: Path | None = None
+        self.skipped_summary = ""
         self.loader = ThumbnailLoader(self)
         self.model = FolderModel(self.loader, self)
         self._proxy = QSortFilterProxyModel(self)
@@ -52,8 +54,11 @@ class FolderBrowser(QWidget):
     def set_folder(self, folder: Path) -> int:
         """List ``folder`` (names only; thumbnails follow in the background). Returns the count.
 
-        Raises ``OSError`` if the folder cannot be listed."""
-        names = list_image_names(folder)
+        Raises ``OSError`` if the folder cannot be listed; entries that cannot be listed are
+        left out and described in ``skipped_summary``."""
+        listing = list_images(folder, IMAGE_SUFFIXES)
+        names = listing.names
+        self.skipped_summary = listing.summary()
         self.folder = folder
         self.model.set_folder(folder, names)
         self.title.setText(f"{folder.name} — {len(names)} images")

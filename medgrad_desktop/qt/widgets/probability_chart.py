@@ -4,6 +4,8 @@ Every row has a radio button; the checked row is the prompt whose maps are shown
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter
@@ -18,20 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop.explain.prompt_sets import PromptItem, PromptSet
+from medgrad_desktop.explain.zero_shot import class_probabilities
 
 HIGH_RISK_MARK = "⚠"
-
-
-def class_probabilities(
-    similarity: np.ndarray, class_indices: list[int], logit_scale: float
-) -> np.ndarray:
-    """Softmax of ``logit_scale × similarity`` over the class prompts only."""
-    if not class_indices:
-        return np.zeros(0, dtype=np.float32)
-    logits = logit_scale * np.asarray(similarity, dtype=np.float64)[class_indices]
-    logits -= logits.max()
-    weights = np.exp(logits)
-    return (weights / weights.sum()).astype(np.float32)
 
 
 class _ClickableLabel(QLabel):
@@ -74,7 +65,8 @@ class _Bar(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_fraction(self, fraction: float) -> None:
-        fraction = min(max(float(fraction), 0.0), 1.0)
+        fraction = float(fraction)
+        fraction = min(max(fraction, 0.0), 1.0) if math.isfinite(fraction) else 0.0
         if fraction != self.fraction:
             self.fraction = fraction
             self.update()

@@ -67,6 +67,10 @@ class ThumbnailLoader(QObject):
         self._requested.add(path)
         self._pool.start(_ThumbnailJob(self._signals, self._generation, path))
 
+    def forget(self, path: Path) -> None:
+        """Let ``path`` be requested again (its thumbnail was dropped from a bounded cache)."""
+        self._requested.discard(path)
+
     def reset(self) -> None:
         """Forget requests (e.g. a new folder); queued jobs are dropped, running ones ignored."""
         self._pool.clear()

@@ -1,0 +1,139 @@
+"""Folder embeddings in a background thread; every model call runs on the engine's model
+thread (after the viewer's own work). Progress, the result and errors arrive as queued
+signals; ``cancel()`` stops between batches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from medgrad_desktop.browse.embedding_cache import EmbeddingCache
+from medgrad_desktop.browse.folder_embeddings import EmbeddingCancelled, embed_folder
+from medgrad_desktop.errors import MedGradError
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.2
+
+
+class _Forwarder(QObject):
+    progress = Signal(int, int, int)  # generation, done, total
+    finished = Signal(int, object, object)  # generation, FolderEmbeddings, bundle
+    failed = Signal(int, str)  # generation, plain message
+
+
+class EmbeddingJob(QObject):
+    """``start(engine, folder, names)`` embeds a folder; a newer ``start`` or ``cancel``
+    makes the running one stop and drops what it would report."""
+
+    progress = Signal(int, int)  # done, total
+    finished = Signal(object, object)  # FolderEmbeddings, ModelBundle
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None, cache: EmbeddingCache | None = None):
+        super().__init__(parent)
+        self._cache = cache
+        self._generation = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._forward = _Forwarder()  # parentless: outlives a window closed mid-run
+        self._forward.progress.connect(self._on_progress)
+        self._forward.finished.connect(self._on_finished)
+        self._forward.failed.connect(self._on_failed)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
+    def start(self, engine, folder: Path, names: list[str]) -> None:
+        self.cancel(quietly=True)
+        self._generation += 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(engine, Path(folder), list(names), self._generation, self._stop),
+            daemon=True,
+            name="medgrad-embed-folder",
+        )
+        self._thread.start()
+
+    def cancel(self, quietly: bool = False) -> None:
+        if self.running:
+            self._stop.set()
+            if not quietly:
+                self.cancelled.emit()
+        self._generation += 1
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Block until the thread ends (tests and closing)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _run(self, engine, folder, names, generation, stop) -> None:
+        forward = self._forward
+        try:
+            bundle = _wait(engine.call_on_model_thread(lambda b: b), stop)
+
+            def on_model_thread(call):
+                def checked(current):
+                    if current is not bundle:  # another model was opened meanwhile
+                        raise EmbeddingCancelled()
+                    return call()
+
+                return _wait(engine.call_on_model_thread(checked), stop)
+
+            embeddings = embed_folder(
+                bundle,
+                folder,
+                names,
+                cache=self._cache or EmbeddingCache(),
+                progress=lambda done, total: forward.progress.emit(generation, done, total),
+                should_stop=stop.is_set,
+                run_model=on_model_thread,
+            )
+        except EmbeddingCancelled:
+            return
+        except MedGradError as error:
+            log.info("Folder embedding failed: %s (%s)", error.message, error.details)
+            forward.failed.emit(generation, error.message)
+            return
+        except Exception:  # an unexpected bug still answers the window; logged in full
+            log.exception("Folder embedding failed unexpectedly")
+            forward.failed.emit(
+                generation, "The images could not be indexed because of an unexpected error."
+            )
+            return
+        forward.finished.emit(generation, embeddings, bundle)
+
+    def _on_progress(self, generation: int, done: int, total: int) -> None:
+        if generation == self._generation:
+            self.progress.emit(done, total)
+
+    def _on_finished(self, generation: int, embeddings, bundle) -> None:
+        if generation == self._generation:
+            self.finished.emit(embeddings, bundle)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.failed.emit(message)
+
+
+def _wait(future: Future, stop: threading.Event):
+    """The future's result, giving up (``EmbeddingCancelled``) once ``stop`` is set."""
+    while True:
+        try:
+            return future.result(timeout=POLL_S)
+        except CancelledError:
+            raise EmbeddingCancelled() from None
+        except FutureTimeout:
+            if stop.is_set():
+                future.cancel()
+                raise EmbeddingCancelled() from None
