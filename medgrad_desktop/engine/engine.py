@@ -47,8 +47,8 @@ from medgrad_desktop.errors import (
     ModelLoadError,
     unexpected_errors_as,
 )
-from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.bundle import ModelBundle
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.geometry import check_geometry
 from medgrad_desktop.explain.methods import check_methods, default_methods
 from medgrad_desktop.explain.variants import check_variant
