@@ -1,7 +1,8 @@
 """The model side of the engine: everything that touches torch, run on the one model thread.
 
 Out of graphics memory: free caches, try again once, then move the model to the CPU and try
-there, telling the user through a ``ComputeError`` notice.
+there, telling the user through a ``ComputeError`` notice. This module imports torch; the
+engine imports it on the model thread when the first model is opened.
 """
 
 from __future__ import annotations
@@ -63,12 +64,16 @@ class ModelRunner:
     def __init__(self, free_memory: Callable[[], None]) -> None:
         self.bundle: ModelBundle | None = None
         self.runs = 0
+        self._thread_configured = False
         self._free_memory = free_memory
         self._runs_lock = threading.Lock()
 
     def load(self, source: str | Path | ModelBundle, device: str | None) -> ModelInfo:
         """Open a model (raises ``ModelLoadError``), or take an already loaded ``ModelBundle``
-        as it is (``device`` is then ignored); it replaces the current one."""
+        as it is (``device`` is then ignored); it replaces the current one only on success."""
+        if not self._thread_configured:
+            configure_model_thread()
+            self._thread_configured = True
         bundle = source if isinstance(source, ModelBundle) else load_model(source, device)
         self.bundle = bundle
         return model_info(bundle)
