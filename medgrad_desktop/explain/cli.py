@@ -13,7 +13,7 @@ import numpy as np
 from medgrad_desktop import RESEARCH_NOTICE
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.explain.geometry import GEOMETRIES
-from medgrad_desktop.explain.variants import VARIANTS
+from medgrad_desktop.explain.provenance import VARIANTS
 
 log = logging.getLogger(__name__)
 
