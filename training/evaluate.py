@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from medgrad_desktop.errors import DataError
 from training.data import Sample
 from training.dataset import ClipPairDataset
+from training.families import image_text_features
 from training.metrics import (
     bidirectional_retrieval,
     clip_score,
@@ -68,11 +69,10 @@ def embed_pairs(
     model = bundle.model
     for pixels, text, label in loader:
         with autocast() if autocast else contextlib.nullcontext():
-            vision = model.vision_model(pixel_values=pixels.to(bundle.device))
-            image = model.visual_projection(vision.pooler_output)
             tokens = bundle.tokenize(list(text))
-            words = model.text_model(**tokens)
-            text_embeds = model.text_projection(words.pooler_output)
+            image, text_embeds = image_text_features(
+                model, pixels.to(bundle.device), tokens["input_ids"], tokens["attention_mask"]
+            )
         images.append(torch.nn.functional.normalize(image.float(), dim=-1).cpu())
         texts.append(torch.nn.functional.normalize(text_embeds.float(), dim=-1).cpu())
         labels.append(label)
@@ -156,14 +156,14 @@ def format_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def write_metrics(metrics: dict, folder: str | Path) -> Path:
-    """Write ``metrics.json`` into ``folder`` (created if needed)."""
+def write_metrics(metrics: dict, folder: str | Path, **about) -> Path:
+    """Write ``metrics.json`` into ``folder`` (created if needed): the ``METRIC_KEYS``, then
+    what was measured (``about``, e.g. ``n_images`` and ``split``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "metrics.json"
-    path.write_text(
-        json.dumps({key: metrics[key] for key in METRIC_KEYS}, indent=2) + "\n", encoding="utf-8"
-    )
+    record = {**{key: metrics[key] for key in METRIC_KEYS}, **about}
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
 
 

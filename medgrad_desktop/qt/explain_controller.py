@@ -83,8 +83,8 @@ class ExplainController(QObject):
         events.radius.connect(lambda _radius: self._maps_timer.start())
         events.follow_top_class.connect(self._on_follow_changed)
         events.rating_mode.connect(self._on_follow_changed)
-        events.variant.connect(lambda _value: self.request_view())
-        events.geometry.connect(lambda _value: self.request_view())
+        events.variant.connect(self._on_explain_options_changed)
+        events.geometry.connect(self._on_explain_options_changed)
 
     def _single_shot(self, msecs: int, slot) -> QTimer:
         timer = QTimer(self)
@@ -157,6 +157,13 @@ class ExplainController(QObject):
             self.browser.neighbours(PREFETCH_RADIUS), self._wanted_prompt(), state.radius
         )
 
+    def _on_explain_options_changed(self, _value=None) -> None:
+        """The maps' variant or the input geometry changed: label and recompute the view."""
+        state = self.state
+        self.engine.set_options(variant=state.variant, geometry=state.geometry)
+        self.comparison.set_provenance(state.variant, state.geometry)
+        self.request_view()
+
     def request_maps(self) -> None:
         """Maps for a new prompt or radius from cached evidence (debounced for the slider)."""
         if not self.ready() or not self._live:
@@ -180,7 +187,8 @@ class ExplainController(QObject):
         changed = self.model_info is None or self.model_info.model_id != info.model_id
         self.model_info = info
         self.status.set_model(info)
-        self.prompts.status.setText(f"Model: {info.name} on {info.device.upper()}")
+        found = f"\n{info.description}" if info.description else ""
+        self.prompts.status.setText(f"Model: {info.name} on {info.device.upper()}{found}")
         if changed and (self.shown is not None or not self._live):
             self.request_view()  # the maps on screen (if any) came from the previous model
 
