@@ -22,7 +22,9 @@ from psygnal import SignalGroupDescriptor
 
 from medgrad_desktop.engine.api import ENTROPY_RADII
 from medgrad_desktop.explain.colormaps import COLORMAPS
+from medgrad_desktop.explain.geometry import GEOMETRIES
 from medgrad_desktop.explain.method_names import METHODS, check_methods
+from medgrad_desktop.explain.provenance import VARIANTS
 
 DEFAULT_OPACITY = 0.55
 DEFAULT_RADIUS = 5
