@@ -118,3 +118,17 @@ window.close()
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-5:] == ["True", "5", "False", "False", "False"]
+
+
+def test_the_sessions_job_answers_even_on_an_unexpected_error(qtbot, monkeypatch, tmp_path):
+    from medgrad_desktop.qt.rating import analysis_job
+
+    def broken(files, output):
+        raise ZeroDivisionError("a bug in the report")
+
+    monkeypatch.setattr(analysis_job, "write_report", broken)
+    job = analysis_job.AnalysisJob("report", [tmp_path / "a.mgsession"], tmp_path / "r.html")
+    with qtbot.waitSignal(job.failed, timeout=10_000) as blocker:
+        job.start()
+    assert "unexpected error" in blocker.args[0]
+    assert job.wait(5)
