@@ -113,7 +113,7 @@ def _rows(store: Path) -> int:
 @pytest.mark.slow
 def test_a_killed_run_keeps_whole_entries_and_the_next_run_finishes(tmp_path, bundle):
     folder = tmp_path / "archive"
-    paths = write_images(folder, 150, size=(48, 40))
+    paths = write_images(folder, 60, size=(48, 40))
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("\n".join(p if isinstance(p, str) else p[0] for p in PROMPTS))
     command = [sys.executable, "-m", "medgrad_desktop", "precompute", str(folder)]
