@@ -47,8 +47,11 @@ from medgrad_desktop.errors import (
     ModelLoadError,
     unexpected_errors_as,
 )
-from medgrad_desktop.explain.attribution import METHODS, Evidence, check_methods
 from medgrad_desktop.explain.bundle import ModelBundle
+from medgrad_desktop.explain.evidence import Evidence
+from medgrad_desktop.explain.geometry import check_geometry
+from medgrad_desktop.explain.methods import check_methods, default_methods
+from medgrad_desktop.explain.variants import check_variant
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +68,15 @@ class ExplainEngine:
         self,
         listener: EngineListener,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
-        methods: Sequence[str] = METHODS,
+        methods: Sequence[str] | None = None,
         precompute_radii: Iterable[int] = ENTROPY_RADII,
         cpu_workers: int | None = None,
     ) -> None:
         limit_heap_retention()
         self.listener = listener
-        self.methods = check_methods(methods)
+        self.methods = check_methods(default_methods() if methods is None else methods)
+        self.variant = "model"
+        self.geometry = "square"
         self.precompute_radii = tuple(int(r) for r in precompute_radii)
         evidence_bytes = cache_bytes // EVIDENCE_CACHE_SHARE
         self.evidence_cache = ByteLRUCache(evidence_bytes)
@@ -129,6 +134,12 @@ class ExplainEngine:
         normalised = normalise_prompts(prompts)
         with self._lock:
             self._prompts = normalised
+
+    def set_options(self, variant: str | None = None, geometry: str | None = None) -> None:
+        """``explain``'s ``variant`` and ``geometry`` for later requests (None: unchanged)."""
+        with self._lock:
+            self.variant = check_variant(variant or self.variant)
+            self.geometry = check_geometry(geometry or self.geometry)
 
     def request_view(self, path: str | Path, prompt_index: int = 0, entropy_radius: int = 5) -> int:
         """Show ``path``: ``image_loaded``, ``evidence_ready`` and ``maps_ready`` follow for the
@@ -237,7 +248,13 @@ class ExplainEngine:
     def _new_job(self, path: Path, kind: str, prompt_index: int = 0, radius: int = 5) -> Job:
         with self._lock:
             request = ExplainRequest(
-                path, self._prompts, self.methods, int(kind == PREFETCH), next(self._ids)
+                path,
+                self._prompts,
+                self.methods,
+                int(kind == PREFETCH),
+                next(self._ids),
+                variant=self.variant,
+                geometry=self.geometry,
             )
             self._active.add(request.request_id)
         return Job(request, kind, int(prompt_index), int(radius))
@@ -329,25 +346,35 @@ class ExplainEngine:
         self._view_has_evidence(job)
         self._finish(job)
 
-    def _decoded(self, path: Path, bundle: ModelBundle | None) -> DecodedImage:
-        key = file_key(path, bundle.image_size if bundle is not None else None)
+    def _decoded(self, path: Path, bundle: ModelBundle | None, geometry: str) -> DecodedImage:
+        key = file_key(path, bundle.image_size if bundle is not None else None, geometry)
         image = self.render_cache.get(key)
         if image is None:
-            image = decode_image(path, bundle)
+            image = decode_image(path, bundle, geometry)
             image.display.flags.writeable = False
             self.render_cache.put(key, image)
         return image
 
     @staticmethod
     def _evidence_key(bundle: ModelBundle, image: DecodedImage, request: ExplainRequest) -> tuple:
-        return ("evidence", bundle.model_id, image.content_hash, request.prompts, request.methods)
+        return (
+            "evidence",
+            bundle.model_id,
+            image.content_hash,
+            request.prompts,
+            request.methods,
+            request.variant,
+            request.geometry,
+        )
 
     def _known_evidence(self, bundle: ModelBundle, job: Job) -> Evidence | None:
         """Cached evidence, else the precomputed evidence in the image folder's store."""
         evidence = self.evidence_cache.get(job.evidence_key)
         if evidence is None:
             request = job.request
-            setting = EvidenceSetting(bundle.model_id, request.prompts, request.methods)
+            setting = EvidenceSetting(
+                bundle.model_id, request.prompts, request.methods, request.variant, request.geometry
+            )
             evidence = self.evidence_stores.get(job.path, setting, job.image.content_hash)
             if evidence is not None:
                 self.evidence_cache.put(job.evidence_key, evidence)
@@ -355,7 +382,7 @@ class ExplainEngine:
 
     def _decode_stage(self, job: Job) -> None:
         bundle = self._runner.bundle
-        job.image = self._decoded(job.path, bundle)
+        job.image = self._decoded(job.path, bundle, job.request.geometry)
         if job.kind == VIEW:
             self._emit_for(job, "image_loaded", job.id, job.image.loaded())
         if bundle is not None:
@@ -376,7 +403,8 @@ class ExplainEngine:
     def _model_stage(self, job: Job) -> None:
         bundle = self._runner.require_bundle()
         if job.image is None or job.image.model_side != bundle.image_size:
-            job.image = self._decoded(job.path, bundle)  # decoded before this model was known
+            # decoded before this model was known
+            job.image = self._decoded(job.path, bundle, job.request.geometry)
         job.model_side = bundle.image_size
         job.evidence_key = self._evidence_key(bundle, job.image, job.request)
         job.evidence = self._known_evidence(bundle, job)
@@ -386,6 +414,8 @@ class ExplainEngine:
                 job.request.prompts,
                 job.request.methods,
                 notify=lambda error, info: self._device_changed(job, error, info),
+                variant=job.request.variant,
+                geometry=job.request.geometry,
             )
             self.evidence_cache.put(job.evidence_key, job.evidence)
         self._view_has_evidence(job)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from medgrad_desktop.engine.api import DEFAULT_CACHE_BYTES
-from medgrad_desktop.explain.attribution import METHODS
+from medgrad_desktop.explain.methods import default_methods
 from medgrad_desktop.paths import APP_NAME
 from medgrad_desktop.qt.engine_bridge import EngineBridge
 from medgrad_desktop.qt.main_window import MainWindow
@@ -49,6 +49,7 @@ def build_main_window(
     """A window with its own engine (the bridge is the engine's listener)."""
     from medgrad_desktop.engine.engine import ExplainEngine
     from medgrad_desktop.qt.browse.browse_menu import install_browse_menu
+    from medgrad_desktop.qt.explain_options import install_explain_options
     from medgrad_desktop.qt.rating.rating_menu import install_rating_mode
     from medgrad_desktop.qt.training.training_menu import install_training_menu
 
@@ -57,6 +58,7 @@ def build_main_window(
     window = MainWindow(engine, bridge, device=device)
     bridge.setParent(window)
     window.resize(*DEFAULT_WINDOW_SIZE)
+    install_explain_options(window)
     install_rating_mode(window)
     install_training_menu(window)
     install_browse_menu(window)
@@ -73,7 +75,7 @@ def _wait_for_first_maps(app: QApplication, window: MainWindow, timeout_s: float
         loop.quit()
 
     def on_maps(result) -> None:
-        missing = [m for m in METHODS if m not in result.maps]
+        missing = [m for m in default_methods() if m not in result.maps]
         finish(f"Maps missing: {', '.join(missing)}." if missing else "")
 
     window.controller.mapsShown.connect(on_maps)

@@ -109,6 +109,13 @@ class ExplainController(QObject):
         )
         self.engine.prefetch(self.browser.neighbours(PREFETCH_RADIUS))
 
+    def set_explain_options(self, variant: str, geometry: str) -> None:
+        """The maps' variant and the input geometry changed: recompute the view with them."""
+        self.engine.set_options(variant=variant, geometry=geometry)
+        self.comparison.set_provenance(variant, geometry)
+        self.shown = None
+        self.request_view()
+
     def _on_prompt_chosen(self, _index: int) -> None:
         """A prompt was chosen (by the reader or a rating session): keep it across images."""
         self.follow_top_class = False

@@ -6,11 +6,19 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from medgrad_desktop.engine.api import MapsResult
-from medgrad_desktop.explain.attribution import METHOD_TITLES, METHODS
 from medgrad_desktop.explain.colormaps import COLORMAPS
+from medgrad_desktop.explain.methods import default_methods, method_title
+from medgrad_desktop.explain.provenance import provenance_caption, provenance_tooltip
 from medgrad_desktop.qt.widgets.colour_bar import ColourBar
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
@@ -21,7 +29,7 @@ class ComparisonArea(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.original = MapPanel("Original", with_overlay=False)
-        self.panels: dict[str, MapPanel] = {m: MapPanel(METHOD_TITLES[m]) for m in METHODS}
+        self.panels: dict[str, MapPanel] = {m: MapPanel(method_title(m)) for m in default_methods()}
         grid = QGridLayout()
         grid.setSpacing(6)
         for position, panel in enumerate([self.original, *self.panels.values()]):
@@ -30,16 +38,34 @@ class ComparisonArea(QWidget):
                 panel.view_box.setXLink(self.original.view_box)
                 panel.view_box.setYLink(self.original.view_box)
         self.colour_bar = ColourBar()
+        self.provenance = QLabel()
+        self.provenance.setObjectName("mapProvenance")
+        self.provenance.setStyleSheet("color: #555; font-size: 11px")
+        self.provenance.setWordWrap(True)
+        self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        footer = QHBoxLayout()
+        footer.addWidget(self.colour_bar, 3)
+        footer.addWidget(self.provenance, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(grid, 1)
-        layout.addWidget(self.colour_bar)
+        layout.addLayout(footer)
+        self.variant, self.geometry = "model", "square"
+        self.set_provenance(self.variant, self.geometry)
         self.image_path: Path | None = None
         self.opacity = 0.55
         self.overlays_visible = True
         self._fitted = True  # the image fills the views until the user pans or zooms
         for panel in self.all_panels():
             panel.view_box.sigRangeChangedManually.connect(self._on_manual_range)
+
+    def set_provenance(self, variant: str, geometry: str) -> None:
+        """Say under the maps, and in every map panel's tooltip, how the maps were computed."""
+        self.variant, self.geometry = variant, geometry
+        self.provenance.setText(provenance_caption(variant, geometry))
+        tooltip = provenance_tooltip(variant, geometry)
+        for panel in self.panels.values():
+            panel.setToolTip(tooltip)
 
     def all_panels(self) -> list[MapPanel]:
         return [self.original, *self.panels.values()]
