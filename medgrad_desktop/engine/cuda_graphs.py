@@ -1,31 +1,28 @@
 """Single-image evidence replayed from CUDA graphs, the viewer's low-latency path on a GPU.
 
-On a GPU most of one image's evidence time is kernel launches. ``GraphedEvidence`` captures
-the pixels-in evidence function once per (input shape, methods, variant, prompt bucket) with
-``torch.cuda.graphs`` and then only copies the inputs in and replays. Prompt counts are padded
-to the buckets 8, 16 and 32 (with copies of the last prompt; the padding is cut off again and
-the probabilities are recomputed over the real prompts), so a prompt-set change does not need a
-new capture. The engine warms the buckets up on its model thread right after a model loads;
-more than 32 prompts, or a capture that fails, run eagerly as before.
+On a GPU most of one image's evidence time is kernel launches. ``GraphedEvidence`` is a
+drop-in for ``explain.evidence.pixel_evidence`` that captures it once per (tower, methods,
+variant, trunk dtype, input shape, prompt bucket) with ``torch.cuda.graphs`` and afterwards
+only copies the inputs in and replays. Prompt counts are padded to the buckets 8, 16 and 32
+(with copies of the last prompt) and the padding is cut off again, so a prompt-set change needs
+no new capture. The engine warms the buckets up on its model thread right after a model loads.
+Batches of several images, more than 32 prompts, the CPU, or a capture that fails run eagerly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+
+from medgrad_desktop.explain.evidence import pixel_evidence
 
 log = logging.getLogger(__name__)
 
 PROMPT_BUCKETS = (8, 16, 32)
 WARM_UP_RUNS = 3
-
-PixelFunction = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
-"""(pixels (1, 3, H, W), unit texts (K, D)) → float32 tensors with the prompt axis second:
-``similarity`` and ``probability`` (1, K) and one (1, K, gh, gw) map per method."""
 
 
 def prompt_bucket(count: int) -> int | None:
@@ -39,11 +36,9 @@ def pad_prompts(texts: torch.Tensor, bucket: int) -> torch.Tensor:
     return torch.cat([texts, texts[-1:].expand(extra, -1)]) if extra else texts
 
 
-def cut_to_prompts(out: dict[str, torch.Tensor], count: int, logit_scale: float) -> dict:
-    """Drop the padded prompts and recompute the probabilities over the real ones."""
-    cut = {name: value[:, :count] for name, value in out.items()}
-    cut["probability"] = torch.softmax(logit_scale * cut["similarity"], dim=-1)
-    return cut
+def cut_to_prompts(out: dict[str, torch.Tensor], count: int) -> dict[str, torch.Tensor]:
+    """Drop the padded prompts (the prompt axis is the second of every output)."""
+    return {name: value[:, :count] for name, value in out.items()}
 
 
 @contextlib.contextmanager
@@ -71,8 +66,8 @@ class _Captured:
         return {name: value.clone() for name, value in self.out.items()}
 
 
-def capture(function: PixelFunction, pixels: torch.Tensor, texts: torch.Tensor) -> _Captured:
-    """Warm ``function`` up on a side stream, then capture one call as a CUDA graph."""
+def capture(function, pixels: torch.Tensor, texts: torch.Tensor) -> _Captured:
+    """Warm ``function(pixels, texts)`` up on a side stream, then capture one call."""
     static_pixels, static_texts = pixels.clone(), texts.clone()
     stream = torch.cuda.Stream()
     stream.wait_stream(torch.cuda.current_stream())
@@ -88,52 +83,62 @@ def capture(function: PixelFunction, pixels: torch.Tensor, texts: torch.Tensor) 
 
 
 class GraphedEvidence:
-    """Replays captured evidence graphs; ``__call__`` returns None when it cannot help (no
-    CUDA, too many prompts, capture failed), and the caller computes eagerly.
+    """``pixel_evidence`` with one-image calls replayed from CUDA graphs (see the module
+    docstring). ``graphs=False`` keeps the bucketing but runs eagerly: the same padding and
+    cutting on a CPU, which is how the CPU tests check them."""
 
-    ``graphs=False`` keeps the bucketing but runs ``function`` eagerly: the same padding
-    and cutting on a CPU, which is how the CPU tests check them.
-    """
-
-    def __init__(self, logit_scale: float, graphs: bool | None = None) -> None:
-        self.logit_scale = float(logit_scale)
+    def __init__(self, graphs: bool | None = None) -> None:
         self.graphs = torch.cuda.is_available() if graphs is None else graphs
         self._captured: dict[tuple, _Captured | None] = {}
         self.replays = 0
 
-    def warm_up(self, key: tuple, function: PixelFunction, pixels, texts) -> bool:
-        """Capture the graph of ``key`` (the caller's description of ``function``) for the
-        bucket of ``texts``; True when it is ready."""
-        bucket = prompt_bucket(texts.shape[0])
-        if bucket is None:
-            return False
-        full_key = (*key, tuple(pixels.shape), bucket)
-        if full_key not in self._captured:
-            self._captured[full_key] = self._capture(function, pixels, pad_prompts(texts, bucket))
-        return self._captured[full_key] is not None
+    def __call__(
+        self,
+        tower,
+        pixels: torch.Tensor,
+        texts: torch.Tensor,
+        methods: tuple[str, ...],
+        variant: str = "model",
+        trunk_dtype: torch.dtype | None = None,
+    ) -> dict[str, torch.Tensor]:
+        count = texts.shape[0]
+        bucket = prompt_bucket(count)
+        usable = pixels.shape[0] == 1 and bucket is not None
+        if not usable or (self.graphs and pixels.device.type != "cuda"):
+            return pixel_evidence(tower, pixels, texts, methods, variant, trunk_dtype)
 
-    def _capture(self, function, pixels, texts) -> _Captured | None:
+        def run(p, t):
+            return pixel_evidence(tower, p, t, methods, variant, trunk_dtype)
+
+        padded = pad_prompts(texts, bucket)
         if not self.graphs:
-            return None
+            return cut_to_prompts(run(pixels, padded), count)
+        key = (id(tower), tuple(methods), variant, trunk_dtype, tuple(pixels.shape), bucket)
+        if key not in self._captured:
+            self._captured[key] = self._capture(run, pixels, padded)
+        captured = self._captured[key]
+        if captured is None:
+            return run(pixels, texts)
+        self.replays += 1
+        return cut_to_prompts(captured.run(pixels, padded), count)
+
+    def _capture(self, run, pixels, texts) -> _Captured | None:
         try:
-            captured = capture(function, pixels, texts)
+            captured = capture(run, pixels, texts)
         except RuntimeError as error:  # e.g. an operation that cannot be captured
             log.warning("CUDA graph capture failed; computing eagerly: %r", error)
             return None
-        log.info("Captured evidence graph for %s prompts, input %s", texts.shape[0], pixels.shape)
+        log.info("Captured evidence graph: %d prompts, input %s", texts.shape[0], pixels.shape)
         return captured
 
-    def __call__(self, key: tuple, function: PixelFunction, pixels, texts) -> dict | None:
-        """Evidence of one image from its graph (captured now if needed), or None."""
-        count = texts.shape[0]
-        bucket = prompt_bucket(count)
-        if bucket is None:
-            return None
-        padded = pad_prompts(texts, bucket)
-        if not self.graphs:  # eager, through the same padding (CPU tests)
-            return cut_to_prompts(function(pixels, padded), count, self.logit_scale)
-        if not self.warm_up(key, function, pixels, texts):
-            return None
-        self.replays += 1
-        out = self._captured[(*key, tuple(pixels.shape), bucket)].run(pixels, padded)
-        return cut_to_prompts(out, count, self.logit_scale)
+    def warm_up(self, tower, pixels, dim: int, methods, variant="model", trunk_dtype=None):
+        """Capture every prompt bucket for one-image inputs like ``pixels`` (model thread)."""
+        for bucket in PROMPT_BUCKETS:
+            texts = torch.nn.functional.normalize(
+                torch.ones(bucket, dim, device=pixels.device), dim=-1
+            )
+            self(tower, pixels, texts, tuple(methods), variant, trunk_dtype)
+
+    def clear(self) -> None:
+        """Forget the graphs (a new model, or the model moved to another device)."""
+        self._captured.clear()

@@ -176,6 +176,8 @@ class EvidenceStore:
                 method: _array(by_method[method][5], (prompts, *by_method[method][1:3]))
                 for method in setting.methods
             },
+            variant=setting.variant,
+            geometry=setting.geometry,
         )
 
     def complete_images(self, setting: EvidenceSetting) -> set[str]:

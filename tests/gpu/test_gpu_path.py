@@ -4,8 +4,6 @@ the precompute store round trip, and the out-of-memory fallback under a memory c
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 import torch
@@ -57,28 +55,42 @@ def test_cuda_maps_equal_cpu_maps(models, variant, geometry):
         assert pearson(bf16.patch_maps[method], reference.patch_maps[method]) >= BF16_MIN_PEARSON
 
 
+@pytest.mark.parametrize("trunk_dtype", [None, torch.bfloat16])
 @pytest.mark.parametrize("count", [1, 8, 9, 20, 32])
-def test_graph_replay_equals_eager(models, count):
+def test_graph_replay_equals_eager(models, count, trunk_dtype):
     _, cuda = models
     texts = cuda.encode_prompts(prompts(count))
-    pixels = cuda.normalise([cuda.resize_for_model(lesion_image(80, 80, seed=count))])
-    function = functools.partial(
-        pixel_evidence, cuda.vision_tower, methods=METHODS, logit_scale=cuda.logit_scale
-    )
-    run = lambda p, t: function(p, t)  # noqa: E731
-    graphed = GraphedEvidence(cuda.logit_scale)
-    key = (METHODS, "model", None)
-    assert graphed.warm_up(key, run, pixels, texts)
-    eager = {k: v.detach() for k, v in run(pixels, texts).items()}
-    for seed in (1, 2):  # replays with new inputs, not the captured ones
-        pixels = cuda.normalise([cuda.resize_for_model(lesion_image(80, 80, seed=seed))])
-        eager = {k: v.detach() for k, v in run(pixels, texts).items()}
-        replayed = graphed(key, run, pixels, texts)
+    tower = cuda.vision_tower
+    graphed = GraphedEvidence()
+    assert graphed.graphs
+    for seed in (1, 2, 3):  # the first call captures; later ones replay with new pixels
+        image = cuda.resize_for_model(lesion_image(80, 80, seed=seed))
+        pixels = cuda.normalise([image])
+        eager = pixel_evidence(tower, pixels, texts, METHODS, "model", trunk_dtype)
+        replayed = graphed(tower, pixels, texts, METHODS, "model", trunk_dtype)
         assert replayed.keys() == eager.keys()
         for name, value in eager.items():
-            torch.testing.assert_close(replayed[name], value, rtol=1e-5, atol=1e-6)
-    assert graphed.replays == 2
-    assert count <= PROMPT_BUCKETS[-1]
+            assert replayed[name].shape == value.shape
+            torch.testing.assert_close(replayed[name], value.detach(), rtol=1e-5, atol=1e-6)
+    assert graphed.replays == 3 and count <= PROMPT_BUCKETS[-1]
+
+
+def test_viewer_engine_uses_the_warmed_graphs_and_matches_eager(models):
+    from medgrad_desktop.engine.model_runner import ModelRunner
+
+    _, cuda = models
+    runner = ModelRunner(free_memory=lambda: None)
+    runner.load(cuda, None)
+    runner.warm_up(METHODS)
+    assert runner.graphs.replays == 0 and len(runner.graphs._captured) == len(PROMPT_BUCKETS)
+    image = cuda.resize_for_model(lesion_image(100, 75, seed=5))
+    got = runner.evidence(image, tuple((p,) for p in prompts(12)), METHODS, notify=None)
+    assert runner.graphs.replays == 1
+    eager = compute_evidence(cuda, image, cuda.encode_prompts(prompts(12)), METHODS)
+    np.testing.assert_allclose(got.similarity, eager.similarity, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got.probability, eager.probability, rtol=1e-5, atol=1e-6)
+    for method in METHODS:
+        np.testing.assert_allclose(got.patch_maps[method], eager.patch_maps[method], atol=1e-6)
 
 
 def test_precompute_on_cuda_round_trips_through_the_store(tmp_path, models):

@@ -29,19 +29,25 @@ def test_padded_bucket_equals_unpadded_evidence(bundle, count):
     texts = bundle.encode_prompts([f"criterion {i}" for i in range(count)])
     pixels = bundle.normalise([bundle.resize_for_model(lesion_image(70, 60, seed=count))])
 
-    def run(p, t):
-        return pixel_evidence(bundle.vision_tower, p, t, METHODS, bundle.logit_scale)
-
-    expected = run(pixels, texts)
-    got = GraphedEvidence(bundle.logit_scale, graphs=False)((METHODS,), run, pixels, texts)
+    expected = pixel_evidence(bundle.vision_tower, pixels, texts, METHODS)
+    got = GraphedEvidence(graphs=False)(bundle.vision_tower, pixels, texts, METHODS)
     assert got.keys() == expected.keys()
     for name, value in expected.items():
         assert got[name].shape == value.shape, name
         torch.testing.assert_close(got[name], value, rtol=1e-5, atol=1e-6)
 
 
-def test_more_prompts_than_the_largest_bucket_are_left_to_the_eager_path(bundle):
-    texts = torch.nn.functional.normalize(torch.randn(33, 24), dim=-1)
-    pixels = torch.zeros(1, 3, 64, 64)
-    graphed = GraphedEvidence(1.0, graphs=False)
-    assert graphed(("m",), lambda p, t: {}, pixels, texts) is None
+def test_batches_and_more_prompts_than_the_largest_bucket_run_unpadded(bundle, monkeypatch):
+    from medgrad_desktop.engine import cuda_graphs
+
+    seen = []
+    def record(tower, pixels, texts, *args):
+        seen.append(texts.shape)
+        return {"similarity": torch.zeros(1, texts.shape[0])}
+
+    monkeypatch.setattr(cuda_graphs, "pixel_evidence", record)
+    graphed = GraphedEvidence(graphs=False)
+    graphed(bundle.vision_tower, torch.zeros(1, 3, 64, 64), torch.zeros(33, 24), METHODS)
+    graphed(bundle.vision_tower, torch.zeros(2, 3, 64, 64), torch.zeros(3, 24), METHODS)
+    graphed(bundle.vision_tower, torch.zeros(1, 3, 64, 64), torch.zeros(3, 24), METHODS)
+    assert seen == [(33, 24), (3, 24), (8, 24)]

@@ -145,7 +145,9 @@ def test_a_killed_run_keeps_whole_entries_and_the_next_run_finishes(tmp_path, bu
         first = load_image(paths[0])
         direct = compute_evidence(bundle, first, bundle.encode_prompts(lines))
         stored = reader.get(setting, image_content_hash(first))
-        np.testing.assert_allclose(stored.patch_maps["medgrad"], direct.patch_maps["medgrad"])
+        np.testing.assert_allclose(
+            stored.patch_maps["medgrad"], direct.patch_maps["medgrad"], rtol=1e-5, atol=1e-7
+        )
 
 
 def test_out_of_memory_splits_the_batch_then_the_prompts_then_moves_to_cpu(
@@ -155,16 +157,17 @@ def test_out_of_memory_splits_the_batch_then_the_prompts_then_moves_to_cpu(
     expected = precompute_module.Precomputer(bundle, PROMPTS, METHODS).evidence(
         [load_image(p) for p in paths]
     )
-    real = precompute_module.compute_evidence
+    real = precompute_module.evidence_for_images
     calls, cramp = [], [True]
 
-    def cramped(model, image, texts, methods):  # one image at a time, two prompts at most
-        calls.append(len(texts))
-        if model.device.type == "cuda" or (cramp[0] and (len(calls) == 1 or len(texts) > 2)):
+    def cramped(model, images, texts, *args, **kwargs):  # one image, two prompts at most
+        calls.append((len(images), len(texts)))
+        tight = cramp[0] and (len(calls) == 1 or len(images) > 1 or len(texts) > 2)
+        if model.device.type == "cuda" or tight:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 9 GiB")
-        return real(model, image, texts, methods)
+        return real(model, images, texts, *args, **kwargs)
 
-    monkeypatch.setattr(precompute_module, "compute_evidence", cramped)
+    monkeypatch.setattr(precompute_module, "evidence_for_images", cramped)
     computer = precompute_module.Precomputer(bundle, PROMPTS, METHODS)
     got = computer.evidence([load_image(p) for p in paths])
     for a, b in zip(got, expected, strict=True):
@@ -172,7 +175,8 @@ def test_out_of_memory_splits_the_batch_then_the_prompts_then_moves_to_cpu(
         np.testing.assert_allclose(a.probability, b.probability, atol=1e-6)
         for method in METHODS:
             np.testing.assert_allclose(a.patch_maps[method], b.patch_maps[method], atol=1e-6)
-    assert 3 in calls and 2 in calls and 1 in calls and not computer.moved_to_cpu
+    assert calls[:3] == [(4, 3), (2, 3), (1, 3)] and {(1, 1), (1, 2)} <= set(calls)
+    assert not computer.moved_to_cpu
 
     cramp[0] = False
     gpu_model = load_model(tiny_model_folder(), "cpu")
@@ -180,7 +184,9 @@ def test_out_of_memory_splits_the_batch_then_the_prompts_then_moves_to_cpu(
     gpu_model.device = torch.device("cuda")  # pretend: every try on the GPU runs out
     moved = computer.evidence([load_image(paths[0])])
     assert computer.moved_to_cpu and gpu_model.device.type == "cpu"
-    np.testing.assert_allclose(moved[0].patch_maps["gradcam"], expected[0].patch_maps["gradcam"])
+    np.testing.assert_allclose(
+        moved[0].patch_maps["gradcam"], expected[0].patch_maps["gradcam"], rtol=1e-5, atol=1e-7
+    )
     assert "switched to the processor (CPU)" in capsys.readouterr().err
 
 
