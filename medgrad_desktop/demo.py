@@ -1,32 +1,39 @@
-"""The no-argument start: a demo folder of synthetic dermoscopy images in the user data dir."""
+"""The no-argument start: a demo folder of synthetic dermoscopy images in the user data dir.
+
+The images ship pre-made in ``resources/demo/images/`` (``scripts/make_demo_images.py``
+regenerates them) and are copied on the first start, which takes milliseconds.
+"""
 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
-from PIL import Image
-
-from medgrad_desktop.paths import user_subdir
+from medgrad_desktop.paths import resource_path, user_subdir
 
 log = logging.getLogger(__name__)
 
 DEMO_CASES = 12
 DEMO_SEED = 2026
-DEMO_SIZE = 448
-_MARKER = ".medgrad-demo-v1"
+DEMO_SIZE = 320
+_MARKER = ".medgrad-demo-v2"
 
 
-def ensure_demo_folder(count: int = DEMO_CASES) -> Path:
-    """Generate (once) and return the demo image folder in the user data directory."""
+def demo_image_name(index: int) -> str:
+    return f"lesion_{index + 1:02d}.png"
+
+
+def ensure_demo_folder() -> Path:
+    """Copy (once) the bundled demo images into the user data directory and return it.
+    Raises ``OSError`` when the folder cannot be written or the bundled images are missing."""
     folder = user_subdir("demo-images")
     if (folder / _MARKER).is_file():
         return folder
-    from training.synthetic import generate_case
-
-    log.info("Generating %d demo images in %s", count, folder)
-    for index in range(count):
-        case = generate_case(seed=DEMO_SEED + index, size=DEMO_SIZE)
-        Image.fromarray(case.image).save(folder / f"lesion_{index + 1:02d}.png")
+    source = resource_path("demo", "images")
+    names = [demo_image_name(index) for index in range(DEMO_CASES)]
+    log.info("Copying %d demo images from %s to %s", len(names), source, folder)
+    for name in names:
+        shutil.copyfile(source / name, folder / name)
     (folder / _MARKER).write_text("synthetic dermoscopy for the MedGrad Desktop demo\n")
     return folder

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from medgrad_desktop.errors import MedGradError
-from medgrad_desktop.explain.attribution import METHODS, Evidence
+from medgrad_desktop.explain.method_names import METHODS
+
+if TYPE_CHECKING:  # torch-free at import: the window opens before torch is loaded
+    from medgrad_desktop.explain.evidence import Evidence
 
 DISPLAY_MAX_SIDE = 1024
 """Images are shown (and maps rendered) with their longer side at most this many pixels."""
@@ -69,6 +72,7 @@ class MapsResult:
     path: Path
     prompt_index: int
     entropy_radius: int
+    model_id: str = ""
     maps: dict[str, np.ndarray] = field(default_factory=dict)
     positive: dict[str, bool] = field(default_factory=dict)
 

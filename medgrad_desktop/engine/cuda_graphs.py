@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from medgrad_desktop.explain.evidence import pixel_evidence
+from medgrad_desktop.explain.batch_evidence import pixel_evidence
 
 log = logging.getLogger(__name__)
 

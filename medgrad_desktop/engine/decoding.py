@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from medgrad_desktop.engine.api import DISPLAY_MAX_SIDE, LoadedImage
 from medgrad_desktop.errors import ImageLoadError
-from medgrad_desktop.explain.bundle import ModelBundle
 from medgrad_desktop.explain.images import image_content_hash, load_image
+
+if TYPE_CHECKING:
+    from medgrad_desktop.explain.bundle import ModelBundle
 
 
 @dataclass

@@ -4,7 +4,13 @@ One model thread owns the model (loading, text encoding, ``compute_evidence``); 
 CPU workers decodes images and renders display maps. A request goes decode → evidence (cache
 or model) → maps; each stage first checks that its request is still wanted, so a newer view
 request supersedes older ones and a newer maps request for the same image replaces a queued one.
+While the model runs, a CPU worker computes the entropy weight of the current radius; the other
+radii are computed only when no request is pending. Prefetch renders the maps it will be asked
+for, so a prefetched image is answered from the caches at once.
 All public methods only queue work and return at once; results arrive on the listener.
+
+Importing this module does not import torch: the model side (``model_runner``) and the map
+renderer are imported on the worker threads when first needed, so the window can open first.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medgrad_desktop.engine.api import (
     DEFAULT_CACHE_BYTES,
@@ -38,8 +45,6 @@ from medgrad_desktop.engine.jobs import (
     normalise_prompts,
 )
 from medgrad_desktop.engine.memory import limit_heap_retention
-from medgrad_desktop.engine.model_runner import ModelRunner, configure_model_thread
-from medgrad_desktop.engine.rendering import MapRenderer
 from medgrad_desktop.engine.workers import LOW_PRIORITY, PriorityWorkerPool, Task
 from medgrad_desktop.errors import (
     ComputeError,
@@ -47,11 +52,15 @@ from medgrad_desktop.errors import (
     ModelLoadError,
     unexpected_errors_as,
 )
-from medgrad_desktop.explain.bundle import ModelBundle
-from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.geometry import check_geometry
-from medgrad_desktop.explain.methods import check_methods, default_methods
-from medgrad_desktop.explain.variants import check_variant
+from medgrad_desktop.explain.method_names import METHODS, check_methods
+from medgrad_desktop.explain.provenance import check_variant
+
+if TYPE_CHECKING:
+    from medgrad_desktop.engine.model_runner import ModelRunner
+    from medgrad_desktop.engine.rendering import MapRenderer
+    from medgrad_desktop.explain.bundle import ModelBundle
+    from medgrad_desktop.explain.evidence import Evidence
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +83,7 @@ class ExplainEngine:
     ) -> None:
         limit_heap_retention()
         self.listener = listener
-        self.methods = check_methods(default_methods() if methods is None else methods)
+        self.methods = check_methods(METHODS if methods is None else methods)
         self.variant = "model"
         self.geometry = "square"
         self.precompute_radii = tuple(int(r) for r in precompute_radii)
@@ -82,25 +91,26 @@ class ExplainEngine:
         self.evidence_cache = ByteLRUCache(evidence_bytes)
         self.evidence_stores = FolderStores()  # what ``precompute`` stored beside the images
         self.render_cache = ByteLRUCache(cache_bytes - evidence_bytes)
-        self._renderer = MapRenderer(self.render_cache)
-        self._runner = ModelRunner(free_memory=self.clear_caches)
         self._lock = threading.Lock()
+        self._runner_instance: ModelRunner | None = None
+        self._renderer_instance: MapRenderer | None = None
         self._emit_lock = threading.RLock()
         self._closed = False
         self._ids = itertools.count(1)
         self._prompts: tuple[tuple[str, ...], ...] = ()
+        self._top_candidates: tuple[int, ...] = ()
         self._current_view: int | None = None
         self._view_waiting = False
         self._latest_maps: dict[Path, int] = {}
         self._prefetch_ids: set[int] = set()
         self._precompute_generation = 0
+        self._idle_work: Callable[[], None] | None = None
         self._active: set[int] = set()
         self._reported_queue = 0
         self._model = PriorityWorkerPool(
             "medgrad-model",
             1,
             low_priority_allowed=lambda: not self._view_waiting,
-            initializer=configure_model_thread,
         )
         workers = cpu_workers or min(4, max(2, (os.cpu_count() or 2) // 2))
         self._cpu = PriorityWorkerPool("medgrad-cpu", workers)
@@ -110,7 +120,32 @@ class ExplainEngine:
     @property
     def model_runs(self) -> int:
         """How many times the model was run (``compute_evidence`` calls, retries included)."""
-        return self._runner.runs
+        runner = self._runner_instance
+        return runner.runs if runner is not None else 0
+
+    @property
+    def _runner(self) -> ModelRunner:
+        """The model side, created (importing torch) on first use, on the model thread."""
+        with self._lock:
+            if self._runner_instance is None:
+                from medgrad_desktop.engine.model_runner import ModelRunner
+
+                self._runner_instance = ModelRunner(free_memory=self.clear_caches)
+            return self._runner_instance
+
+    @property
+    def _renderer(self) -> MapRenderer:
+        with self._lock:
+            if self._renderer_instance is None:
+                from medgrad_desktop.engine.rendering import MapRenderer
+
+                self._renderer_instance = MapRenderer(self.render_cache)
+            return self._renderer_instance
+
+    def _bundle(self) -> ModelBundle | None:
+        """The open model, or None (also while torch is still being imported)."""
+        runner = self._runner_instance
+        return runner.bundle if runner is not None else None
 
     def load_model(self, source: str | Path | ModelBundle, device: str | None = None) -> int:
         """Open a model on the model thread → ``model_loaded`` or ``failed(id, None, error)``.
@@ -132,11 +167,17 @@ class ExplainEngine:
         self._model.submit(run, priority=-1, group=LOAD)
         return request_id
 
-    def set_prompts(self, prompts: Sequence[str | Sequence[str]]) -> None:
-        """The prompts (each a text or an ensemble of synonyms) used by later requests."""
+    def set_prompts(
+        self, prompts: Sequence[str | Sequence[str]], top_candidates: Sequence[int] = ()
+    ) -> None:
+        """The prompts (each a text or an ensemble of synonyms) used by later requests.
+        ``top_candidates``: the prompts (e.g. the classes) among which ``prompt_index=None``
+        picks the most similar one (all prompts when empty)."""
         normalised = normalise_prompts(prompts)
+        candidates = tuple(int(i) for i in top_candidates if 0 <= int(i) < len(normalised))
         with self._lock:
             self._prompts = normalised
+            self._top_candidates = candidates
 
     def set_options(self, variant: str | None = None, geometry: str | None = None) -> None:
         """``explain``'s ``variant`` and ``geometry`` for later requests (None: unchanged)."""
@@ -144,9 +185,12 @@ class ExplainEngine:
             self.variant = check_variant(variant or self.variant)
             self.geometry = check_geometry(geometry or self.geometry)
 
-    def request_view(self, path: str | Path, prompt_index: int = 0, entropy_radius: int = 5) -> int:
+    def request_view(
+        self, path: str | Path, prompt_index: int | None = 0, entropy_radius: int = 5
+    ) -> int:
         """Show ``path``: ``image_loaded``, ``evidence_ready`` and ``maps_ready`` follow for the
-        returned id unless a newer view request supersedes it first."""
+        returned id unless a newer view request supersedes it first. ``prompt_index`` None:
+        the maps of the most similar top candidate (``MapsResult.prompt_index`` says which)."""
         path = Path(path)
         job = self._new_job(path, VIEW, prompt_index, entropy_radius)
         with self._lock:
@@ -172,10 +216,13 @@ class ExplainEngine:
         self._submit(self._cpu, self._decode_stage, job)
         return job.id
 
-    def prefetch(self, paths: Iterable[str | Path]) -> list[int]:
-        """Decode and explain ``paths`` when nothing else waits (fills the caches, no callbacks
-        except ``queue_changed``). Replaces the previous prefetch list."""
-        jobs = [self._new_job(Path(p), PREFETCH) for p in paths]
+    def prefetch(
+        self, paths: Iterable[str | Path], prompt_index: int | None = 0, entropy_radius: int = 5
+    ) -> list[int]:
+        """Decode, explain and render ``paths`` for ``prompt_index`` and ``entropy_radius``
+        when nothing else waits (fills the caches, no callbacks except ``queue_changed``).
+        Replaces the previous prefetch list."""
+        jobs = [self._new_job(Path(p), PREFETCH, prompt_index, entropy_radius) for p in paths]
         with self._lock:
             self._prefetch_ids = {job.id for job in jobs}
         self._drop(lambda t: t.group == PREFETCH)
@@ -248,7 +295,7 @@ class ExplainEngine:
         with self._lock:
             return next(self._ids)
 
-    def _new_job(self, path: Path, kind: str, prompt_index: int = 0, radius: int = 5) -> Job:
+    def _new_job(self, path: Path, kind: str, prompt_index: int | None = 0, radius: int = 5) -> Job:
         with self._lock:
             request = ExplainRequest(
                 path,
@@ -260,7 +307,9 @@ class ExplainEngine:
                 geometry=self.geometry,
             )
             self._active.add(request.request_id)
-        return Job(request, kind, int(prompt_index), int(radius))
+            candidates = self._top_candidates
+        index = None if prompt_index is None else int(prompt_index)
+        return Job(request, kind, index, int(radius), top_candidates=candidates)
 
     def _is_current(self, job: Job) -> bool:
         with self._lock:
@@ -276,6 +325,7 @@ class ExplainEngine:
         with self._lock:
             self._active.discard(job.id)
         self._report_queue()
+        self._run_idle_work()
 
     def _report_queue(self) -> None:
         with self._lock:
@@ -384,21 +434,20 @@ class ExplainEngine:
         return evidence
 
     def _decode_stage(self, job: Job) -> None:
-        bundle = self._runner.bundle
+        bundle = self._bundle()
         job.image = self._decoded(job.path, bundle, job.request.geometry)
         if job.kind == VIEW:
             self._emit_for(job, "image_loaded", job.id, job.image.loaded())
         if bundle is not None:
-            job.model_side = bundle.image_size
+            job.model_side, job.model_id = bundle.image_size, bundle.model_id
             job.evidence_key = self._evidence_key(bundle, job.image, job.request)
             job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
             self._submit(self._model, self._model_stage, job)
+            if job.model_side is not None:  # the entropy weight is ready when the model is
+                self._submit(self._cpu, self._entropy_stage, job)
             return
         self._view_has_evidence(job)
-        if job.kind == PREFETCH:
-            self._finish(job)
-            return
         if job.kind == VIEW:
             self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
         self._maps_stage(job)
@@ -408,7 +457,7 @@ class ExplainEngine:
         if job.image is None or job.image.model_side != bundle.image_size:
             # decoded before this model was known
             job.image = self._decoded(job.path, bundle, job.request.geometry)
-        job.model_side = bundle.image_size
+        job.model_side, job.model_id = bundle.image_size, bundle.model_id
         job.evidence_key = self._evidence_key(bundle, job.image, job.request)
         job.evidence = self._known_evidence(bundle, job)
         if job.evidence is None:
@@ -422,33 +471,41 @@ class ExplainEngine:
             )
             self.evidence_cache.put(job.evidence_key, job.evidence)
         self._view_has_evidence(job)
-        if job.kind == PREFETCH:
-            self._finish(job)
-            return
-        self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
+        if job.kind != PREFETCH:
+            self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
         self._submit(self._cpu, self._maps_stage, job)
 
     def _device_changed(self, job: Job, notice: MedGradError, info: ModelInfo) -> None:
         self._emit("failed", job.id, None, notice)
         self._emit("model_loaded", info)
 
+    def _entropy_stage(self, job: Job) -> None:
+        """The current radius's entropy weight, computed while the model runs."""
+        if "medgrad" in job.request.methods:
+            self._renderer.entropy(job.image, job.entropy_radius, job.model_side)
+
     def _maps_stage(self, job: Job) -> None:
+        index = job.chosen_prompt()
         result = self._renderer.render(
             job.evidence_key,
             job.evidence,
             job.image,
-            job.prompt_index,
+            index,
             job.entropy_radius,
             job.model_side,
         )
-        self._emit_for(job, "maps_ready", job.id, result)
+        result.model_id = job.model_id
+        if job.kind != PREFETCH:
+            self._emit_for(job, "maps_ready", job.id, result)
         self._finish(job)
-        self._start_precompute(job)
+        if job.kind != PREFETCH:
+            self._start_precompute(job)
 
-    # ----- entropy weights for the slider, computed ahead on one CPU worker -----
+    # ----- entropy weights for the slider, computed ahead at idle priority -----
 
     def _start_precompute(self, job: Job) -> None:
-        """Compute the entropy weights of the other radii, nearest first, one at a time."""
+        """Compute the entropy weights of the other radii, nearest first, one at a time, and
+        only while no request is pending (a key press never waits behind them)."""
         radius = job.entropy_radius
         radii = sorted(self.precompute_radii, key=lambda r: (abs(r - radius), r))
         with self._lock:
@@ -460,8 +517,8 @@ class ExplainEngine:
     def _precompute_next(
         self, image: DecodedImage, model_side: int, radii: list[int], generation: int
     ) -> None:
-        """Queue the first radius not cached yet; when done it queues the next (a newer view
-        or maps request starts a new generation and this chain stops)."""
+        """Queue the first radius not cached yet for when the engine is idle; when done it
+        queues the next (a newer view or maps request starts a new generation and stops it)."""
         while radii and self._renderer.has_entropy(image, radii[0], model_side):
             radii = radii[1:]
         if not radii:
@@ -474,4 +531,14 @@ class ExplainEngine:
                 self._renderer.entropy(image, radii[0], model_side)
                 self._precompute_next(image, model_side, radii[1:], generation)
 
-        self._cpu.submit(run, priority=2, group=PRECOMPUTE)
+        with self._lock:
+            self._idle_work = run
+        self._run_idle_work()
+
+    def _run_idle_work(self) -> None:
+        """Queue the waiting idle-priority task if no request is pending."""
+        with self._lock:
+            if self._active or self._idle_work is None:
+                return
+            work, self._idle_work = self._idle_work, None
+        self._cpu.submit(work, priority=2, group=PRECOMPUTE)

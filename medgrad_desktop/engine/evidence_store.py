@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from medgrad_desktop.errors import ComputeError
-from medgrad_desktop.explain.attribution import Evidence
+from medgrad_desktop.explain.evidence import Evidence
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medgrad_desktop.engine.api import ExplainRequest
 from medgrad_desktop.engine.decoding import DecodedImage
 from medgrad_desktop.errors import PromptSetError
-from medgrad_desktop.explain.attribution import Evidence
+from medgrad_desktop.explain.prompt_sets import most_similar
+
+if TYPE_CHECKING:
+    from medgrad_desktop.explain.evidence import Evidence
 
 VIEW, MAPS, PREFETCH, PRECOMPUTE, LOAD = "view", "maps", "prefetch", "precompute", "load"
 
@@ -20,10 +24,12 @@ class Job:
 
     request: ExplainRequest
     kind: str
-    prompt_index: int = 0
+    prompt_index: int | None = 0  # None: the most similar of ``top_candidates``
     entropy_radius: int = 5
+    top_candidates: tuple[int, ...] = ()
     image: DecodedImage | None = None
     model_side: int | None = None
+    model_id: str = ""
     evidence_key: tuple | None = None
     evidence: Evidence | None = None
 
@@ -34,6 +40,13 @@ class Job:
     @property
     def path(self) -> Path:
         return self.request.path
+
+    def chosen_prompt(self) -> int:
+        """The prompt whose maps are rendered: the requested one, or (following the top
+        class) the most similar candidate, once the evidence is known."""
+        if self.prompt_index is not None:
+            return self.prompt_index
+        return most_similar(self.evidence.similarity, self.top_candidates)
 
 
 def normalise_prompts(prompts: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:

@@ -3,7 +3,8 @@
 On a GPU one image's evidence is replayed from CUDA graphs (``engine.cuda_graphs``), captured
 by ``warm_up`` right after a model loads. Out of graphics memory: free caches and split the
 prompts (``engine.out_of_memory``), then move the model to the CPU and try there, telling the
-user through a ``ComputeError`` notice.
+user through a ``ComputeError`` notice. This module imports torch; the engine imports it on
+the model thread when the first model is opened.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from medgrad_desktop.engine.out_of_memory import (
     split_on_out_of_memory,
 )
 from medgrad_desktop.errors import ComputeError, MedGradError
-from medgrad_desktop.explain.attribution import Evidence, compute_evidence
+from medgrad_desktop.explain.batch_evidence import autocast_dtype, compute_evidence
 from medgrad_desktop.explain.bundle import ModelBundle
-from medgrad_desktop.explain.evidence import autocast_dtype
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.loading import load_model
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,16 @@ class ModelRunner:
         self.bundle: ModelBundle | None = None
         self.runs = 0
         self.graphs = GraphedEvidence()
+        self._thread_configured = False
         self._free_memory = free_memory
         self._runs_lock = threading.Lock()
 
     def load(self, source: str | Path | ModelBundle, device: str | None) -> ModelInfo:
         """Open a model (raises ``ModelLoadError``), or take an already loaded ``ModelBundle``
-        as it is (``device`` is then ignored); it replaces the current one."""
+        as it is (``device`` is then ignored); it replaces the current one only on success."""
+        if not self._thread_configured:
+            configure_model_thread()
+            self._thread_configured = True
         bundle = source if isinstance(source, ModelBundle) else load_model(source, device)
         self.graphs.clear()
         self.bundle = bundle

@@ -35,8 +35,9 @@ from medgrad_desktop.engine.out_of_memory import (
     split_on_out_of_memory,
 )
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.explain.batch_evidence import evidence_for_images
 from medgrad_desktop.explain.bundle import ModelBundle
-from medgrad_desktop.explain.evidence import Evidence, evidence_for_images
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.geometry import resize_for_geometry
 from medgrad_desktop.explain.images import (
     image_content_hash,

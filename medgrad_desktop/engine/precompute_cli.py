@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers) -> None:
     """Add the ``precompute`` subcommand."""
-    from medgrad_desktop.explain.attribution import METHODS
+    from medgrad_desktop.explain.method_names import METHODS
 
     parser = subparsers.add_parser(
         "precompute",
@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
     """Precompute; unreadable images are reported and skipped (exit code 1 at the end)."""
     from medgrad_desktop.engine.precompute import Shard, precompute_folder
     from medgrad_desktop.explain import load_model
-    from medgrad_desktop.explain.attribution import check_methods
     from medgrad_desktop.explain.geometry import check_geometry
+    from medgrad_desktop.explain.method_names import check_methods
     from medgrad_desktop.explain.prompt_sets import bundled_prompt_sets, load_prompt_set
     from medgrad_desktop.explain.variants import check_variant
 

@@ -3,42 +3,44 @@
 Public API::
 
     from medgrad_desktop.explain import load_model, explain, explain_many, local_entropy
+
+Names are imported on first use (PEP 562), so importing a light submodule such as
+``medgrad_desktop.explain.images`` does not import torch.
 """
 
-from medgrad_desktop.explain.attribution import (
-    METHOD_TITLES,
-    METHODS,
-    Evidence,
-    ExplainResult,
-    compute_evidence,
-    explain,
-    explain_many,
-    render_maps,
-)
-from medgrad_desktop.explain.bundle import ModelBundle
-from medgrad_desktop.explain.entropy import entropy_weight, local_entropy
-from medgrad_desktop.explain.evidence import pixel_evidence
-from medgrad_desktop.explain.geometry import GEOMETRIES
-from medgrad_desktop.explain.images import load_image
-from medgrad_desktop.explain.loading import load_model, save_model_folder
-from medgrad_desktop.explain.variants import VARIANTS
+from importlib import import_module
 
-__all__ = [
-    "GEOMETRIES",
-    "METHODS",
-    "METHOD_TITLES",
-    "VARIANTS",
-    "Evidence",
-    "ExplainResult",
-    "ModelBundle",
-    "compute_evidence",
-    "entropy_weight",
-    "explain",
-    "explain_many",
-    "load_image",
-    "load_model",
-    "local_entropy",
-    "pixel_evidence",
-    "render_maps",
-    "save_model_folder",
-]
+_EXPORTS = {
+    "METHODS": "method_names",
+    "METHOD_TITLES": "method_names",
+    "GEOMETRIES": "geometry",
+    "VARIANTS": "provenance",
+    "Evidence": "evidence",
+    "ExplainResult": "attribution",
+    "compute_evidence": "attribution",
+    "explain": "attribution",
+    "explain_many": "attribution",
+    "pixel_evidence": "batch_evidence",
+    "render_maps": "attribution",
+    "ModelBundle": "bundle",
+    "entropy_weight": "entropy",
+    "local_entropy": "entropy",
+    "load_image": "images",
+    "load_model": "loading",
+    "save_model_folder": "loading",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,6 +1,6 @@
 """``explain`` and ``explain_many``: similarities, probabilities and the attribution maps of
 images against K prompts, with a shared trunk and one vmapped pull-back per batch
-(``explain.evidence``), rendered at each image's own resolution."""
+(``explain.batch_evidence``), rendered at each image's own resolution."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from medgrad_desktop.explain.batch_evidence import compute_evidence, evidence_for_images
 from medgrad_desktop.explain.bundle import ImageInput, ModelBundle
 from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
-from medgrad_desktop.explain.evidence import Evidence, compute_evidence, evidence_for_images
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.images import as_rgb_array, load_image
-from medgrad_desktop.explain.methods import check_methods, default_methods, get_method
-from medgrad_desktop.explain.methods import method_titles as _method_titles
-
-METHODS = default_methods()
-"""The default methods (Grad-CAM, Grad-ECLIP, MedGrad-ECLIP); the registry has them all."""
-METHOD_TITLES = _method_titles()
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS, check_methods
+from medgrad_desktop.explain.methods import get_method
 
 __all__ = [
     "METHODS",

@@ -69,7 +69,12 @@ class PromptSet:
     def top_class(self, similarity) -> int | None:
         """Position of the class item with the highest similarity (None without classes)."""
         classes = self.class_indices()
-        return max(classes, key=lambda i: float(similarity[i])) if classes else None
+        return most_similar(similarity, classes) if classes else None
+
+
+def most_similar(similarity, candidates=()) -> int:
+    """The position among ``candidates`` (all prompts when empty) of the highest similarity."""
+    return max(candidates or range(len(similarity)), key=lambda i: float(similarity[i]))
 
 
 def _parse_items(entries, kind: str, source: str) -> list[PromptItem]:

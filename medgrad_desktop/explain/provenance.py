@@ -1,10 +1,28 @@
-"""How a map was computed, in words: the variant and geometry shown in the viewer's tooltips,
-in exported panels and next to ratings."""
+"""How a map was computed, in words (torch-free): the variants' names and notes, and the
+caption and tooltip the viewer, the exports and the CLI show."""
 
 from __future__ import annotations
 
 from medgrad_desktop.explain.geometry import GEOMETRY_TITLES, check_geometry
-from medgrad_desktop.explain.variants import VARIANT_NOTES, VARIANT_TITLES, check_variant
+
+VARIANTS = ("model", "zhao2024")
+VARIANT_TITLES = {
+    "model": "Model's forward pass",
+    "zhao2024": "Authors' code (Zhao et al. 2024)",
+}
+VARIANT_NOTES = {
+    "model": "The published formulas on the model's own multi-head forward pass.",
+    "zhao2024": (
+        "Reproduces the Grad-ECLIP authors' released code (one attention head over the full "
+        "width), which the papers' figures came from, rather than the model's true forward pass."
+    ),
+}
+
+
+def check_variant(variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(f"Unknown variant {variant!r}; choose from {VARIANTS}.")
+    return variant
 
 
 def provenance_caption(variant: str, geometry: str) -> str:

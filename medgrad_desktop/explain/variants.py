@@ -19,20 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import vjp, vmap
 
+from medgrad_desktop.explain.provenance import check_variant
 from medgrad_desktop.explain.towers.base import VisionTower
-
-VARIANTS = ("model", "zhao2024")
-VARIANT_TITLES = {
-    "model": "Model's forward pass",
-    "zhao2024": "Authors' code (Zhao et al. 2024)",
-}
-VARIANT_NOTES = {
-    "model": "The published formulas on the model's own multi-head forward pass.",
-    "zhao2024": (
-        "Reproduces the Grad-ECLIP authors' released code (one attention head over the full "
-        "width), which the papers' figures came from, rather than the model's true forward pass."
-    ),
-}
 
 
 def _once(method):
@@ -47,12 +35,6 @@ def _once(method):
         return self._computed[name]
 
     return property(getter)
-
-
-def check_variant(variant: str) -> str:
-    if variant not in VARIANTS:
-        raise ValueError(f"Unknown variant {variant!r}; choose from {VARIANTS}.")
-    return variant
 
 
 def minmax_rows(values: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,13 @@ class WindowActions:
     recent_menu: QMenu
     view_menu: QMenu
     toolbar: QToolBar
+    reset_zoom: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    follow_top_class: QAction
+    shortcuts: QAction
+    user_guide: QAction
+    help_menu: QMenu
 
 
 def _action(window: QMainWindow, text: str, slot: Callable, shortcuts=(), tip: str = "") -> QAction:
@@ -76,6 +83,23 @@ def build_actions(window) -> WindowActions:
     toggle.setCheckable(True)
     toggle.setChecked(True)
     about = _action(window, "About MedGrad Desktop", window.show_about)
+    reset_zoom = _action(
+        window, "Reset zoom", window.comparison.fit, ["Home"], "Show the whole image again"
+    )
+    zoom_in = _action(
+        window, "Zoom in", lambda: window.comparison.zoom_by(1.25), ["Ctrl++", "Ctrl+="]
+    )
+    zoom_out = _action(window, "Zoom out", lambda: window.comparison.zoom_by(0.8), ["Ctrl+-"])
+    follow = _action(
+        window,
+        "Follow the top class",
+        lambda: window.state.update({"follow_top_class": follow.isChecked()}),
+        (),
+        "Show each image's maps for its most probable class",
+    )
+    follow.setCheckable(True)
+    shortcuts = _action(window, "Keyboard shortcuts", window.show_shortcuts, ["Ctrl+/"])
+    guide = _action(window, "User guide", window.show_user_guide, ["F1"])
 
     menubar = window.menuBar()
     file_menu = menubar.addMenu("&File")
@@ -86,17 +110,21 @@ def build_actions(window) -> WindowActions:
     file_menu.addSeparator()
     file_menu.addAction(quit_action)
     view_menu = menubar.addMenu("&View")
-    for action in (previous_image, next_image, toggle):
+    for action in (previous_image, next_image, toggle, follow):
+        view_menu.addAction(action)
+    view_menu.addSeparator()
+    for action in (reset_zoom, zoom_in, zoom_out):
         view_menu.addAction(action)
     prompt_menu = menubar.addMenu("&Prompts")
     prompt_menu.addAction(edit_prompts)
     help_menu = menubar.addMenu("&Help")
-    help_menu.addAction(about)
+    for action in (shortcuts, guide, about):
+        help_menu.addAction(action)
 
     toolbar = QToolBar("Main")
     toolbar.setObjectName("mainToolbar")
     toolbar.setMovable(False)
-    for action in (open_folder, open_model, edit_prompts, export_png):
+    for action in (open_folder, open_model, edit_prompts, export_png, reset_zoom):
         toolbar.addAction(action)
     window.addToolBar(toolbar)
     return WindowActions(
@@ -112,6 +140,13 @@ def build_actions(window) -> WindowActions:
         recent_menu,
         view_menu,
         toolbar,
+        reset_zoom=reset_zoom,
+        zoom_in=zoom_in,
+        zoom_out=zoom_out,
+        follow_top_class=follow,
+        shortcuts=shortcuts,
+        user_guide=guide,
+        help_menu=help_menu,
     )
 
 

@@ -1,4 +1,8 @@
-"""Starting the viewer: QApplication, settings location, engine, window, and the self-test."""
+"""Starting the viewer: QApplication, settings location, engine, window, and the self-test.
+
+The window, the image list and the first image appear before torch is imported: the engine
+imports its model side on the model thread, which then shows "Loading model…" until ready.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,18 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from medgrad_desktop.engine.api import DEFAULT_CACHE_BYTES
-from medgrad_desktop.explain.methods import default_methods
+from medgrad_desktop.explain.method_names import METHODS
 from medgrad_desktop.paths import APP_NAME
 from medgrad_desktop.qt.engine_bridge import EngineBridge
+from medgrad_desktop.qt.exception_hooks import ExceptionHooks
 from medgrad_desktop.qt.main_window import MainWindow
+from medgrad_desktop.qt.window_geometry import DEFAULT_SIZE
 
 log = logging.getLogger(__name__)
 
 ORGANISATION = "MedGrad"
 SELF_TEST_TIMEOUT_S = 120
-DEFAULT_WINDOW_SIZE = (1280, 800)
+DEFAULT_WINDOW_SIZE = DEFAULT_SIZE
 GUI_SWITCH_INTERVAL_S = 0.001
 """Shorter than Python's 5 ms default, so the GUI thread gets the GIL back quickly after each
 Qt call while engine threads run Python code (fewer and shorter event-loop stalls)."""
@@ -58,6 +64,7 @@ def build_main_window(
     window = MainWindow(engine, bridge, device=device)
     bridge.setParent(window)
     window.resize(*DEFAULT_WINDOW_SIZE)
+    window.exception_hooks = ExceptionHooks(window.banner.show_message).install()
     install_explain_options(window)
     install_rating_mode(window)
     install_training_menu(window)
@@ -75,7 +82,7 @@ def _wait_for_first_maps(app: QApplication, window: MainWindow, timeout_s: float
         loop.quit()
 
     def on_maps(result) -> None:
-        missing = [m for m in default_methods() if m not in result.maps]
+        missing = [m for m in METHODS if m not in result.maps]
         finish(f"Maps missing: {', '.join(missing)}." if missing else "")
 
     window.controller.mapsShown.connect(on_maps)
@@ -117,6 +124,7 @@ def run_gui(
     if not self_test:
         window.restore_window_state()
     window.show()
+    app.processEvents()  # paint the window before anything slow starts
     window.start(Path(folder) if folder is not None else None, model)
     if demo_problem:
         window.banner.show_message(demo_problem)

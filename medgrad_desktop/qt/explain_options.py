@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from medgrad_desktop.explain.geometry import GEOMETRIES, GEOMETRY_TITLES
-from medgrad_desktop.explain.variants import VARIANT_NOTES, VARIANT_TITLES, VARIANTS
+from medgrad_desktop.explain.provenance import VARIANT_NOTES, VARIANT_TITLES, VARIANTS
 
 
 class ExplainOptionsMenu(QObject):
@@ -63,9 +63,18 @@ class ExplainOptionsMenu(QObject):
 
 
 def install_explain_options(window) -> ExplainOptionsMenu:
-    """Add the Explanation menu to ``window`` (a ``MainWindow``) and wire it to its controller."""
+    """Add the Explanation menu to ``window`` (a ``MainWindow``), bound both ways to its view
+    state's ``variant`` and ``geometry``."""
+    state = window.state
     options = ExplainOptionsMenu(window)
+    options.set_options(state.variant, state.geometry)
     window.add_mode_menu(options.menu)
-    options.changed.connect(window.controller.set_explain_options)
+
+    def choose(variant: str, geometry: str) -> None:
+        state.variant, state.geometry = variant, geometry
+
+    options.changed.connect(choose)
+    state.events.variant.connect(lambda _v: options.set_options(state.variant, state.geometry))
+    state.events.geometry.connect(lambda _g: options.set_options(state.variant, state.geometry))
     window.explain_options = options
     return options

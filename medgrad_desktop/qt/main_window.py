@@ -1,4 +1,5 @@
-"""The viewer's main window: composes the browser, comparison, prompt panel and controls."""
+"""The viewer's main window: composes the browser, comparison, prompt panel and controls
+around one ``ViewState``; modes (rating, training, …) add menus through ``add_mode_menu``."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medgrad_desktop import RESEARCH_NOTICE, __version__
+from medgrad_desktop.engine.view_state import ViewState
 from medgrad_desktop.explain.listing import folder_error_message
-from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES
+from medgrad_desktop.qt import window_geometry
 from medgrad_desktop.qt.actions import WindowActions, add_mode_menu, build_actions
+from medgrad_desktop.qt.comparison_export import ComparisonExporter
 from medgrad_desktop.qt.engine_bridge import EngineBridge
 from medgrad_desktop.qt.explain_controller import ExplainController
+from medgrad_desktop.qt.help_dialogs import about_html, shortcuts_dialog, user_guide_dialog
 from medgrad_desktop.qt.widgets.comparison_area import ComparisonArea
 from medgrad_desktop.qt.widgets.folder_browser import FolderBrowser
 from medgrad_desktop.qt.widgets.message_banner import MessageBanner
@@ -30,6 +33,8 @@ from medgrad_desktop.qt.widgets.recent_folders import RecentFolders
 from medgrad_desktop.qt.widgets.status_panel import StatusPanel
 from medgrad_desktop.qt.widgets.view_controls import ViewControls
 from medgrad_desktop.qt.widgets.warning_box import show_warning
+
+LAST_FOLDER_KEY = "paths/last_folder"
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +50,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.setAcceptDrops(True)
         self.engine, self.bridge, self.device = engine, bridge, device
+        self.state = ViewState()
         self.browser = FolderBrowser()
         self.comparison = ComparisonArea()
         self.banner = MessageBanner()
-        self.prompt_panel = PromptPanel()
-        self.controls = ViewControls()
+        self.prompt_panel = PromptPanel(self.state)
+        self.controls = ViewControls(self.state)
         self.status_panel = StatusPanel(self.statusBar())
         self._build_layout()
         self.actions: WindowActions = build_actions(self)
@@ -58,17 +64,38 @@ class MainWindow(QMainWindow):
         self.controller = ExplainController(
             engine,
             bridge,
+            self.state,
             self.browser,
             self.comparison,
             self.prompt_panel,
-            self.controls,
             self.status_panel,
             self.banner,
             self,
         )
+        self.exporter = ComparisonExporter(self)
+        self._bind_state()
         self.controller.modelFailed.connect(self._show_model_error)
         self.prompt_panel.editRequested.connect(self.edit_prompt_set)
+        self.comparison.copyRequested.connect(self.exporter.copy_panel)
+        self.comparison.exportRequested.connect(self.exporter.choose_panel_path)
         self._closed = False
+        self.browser.view.setFocus()
+
+    def _bind_state(self) -> None:
+        """The state drives the comparison, the overlay and follow actions and the titles."""
+        state, comparison, actions = self.state, self.comparison, self.actions
+        events = state.events
+        events.opacity.connect(comparison.set_opacity)
+        events.colormap.connect(comparison.set_colormap)
+        events.overlays_visible.connect(comparison.set_overlays_visible)
+        events.overlays_visible.connect(lambda shown: actions.toggle_overlays.setChecked(shown))
+        events.follow_top_class.connect(lambda follow: actions.follow_top_class.setChecked(follow))
+        events.rating_mode.connect(comparison.set_titles_locked)
+        events.rating_mode.connect(lambda rating: actions.follow_top_class.setEnabled(not rating))
+        self.browser.currentPathChanged.connect(lambda path: setattr(state, "image", path))
+        comparison.set_opacity(state.opacity)
+        comparison.set_colormap(state.colormap)
+        actions.follow_top_class.setChecked(state.follow_top_class)
 
     def _build_layout(self) -> None:
         centre = QWidget()
@@ -125,21 +152,36 @@ class MainWindow(QMainWindow):
     def open_model(self, source: str | Path) -> None:
         self.controller.load_model(source, self.device)
 
+    def last_folder(self) -> str:
+        """Where file dialogs start: the last folder used, else the home folder."""
+        folder = QSettings().value(LAST_FOLDER_KEY)
+        if folder and Path(str(folder)).is_dir():
+            return str(folder)
+        return str(Path.home())
+
+    def remember_folder(self, path: Path) -> None:
+        QSettings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
+
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open image folder")
+        folder = QFileDialog.getExistingDirectory(self, "Open image folder", self.last_folder())
         if folder:
+            self.remember_folder(Path(folder))
             self.open_folder(Path(folder))
 
     def choose_model(self) -> None:
+        from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES
+
         suffixes = " ".join(f"*{s}" for s in CHECKPOINT_SUFFIXES)
         chosen, _ = QFileDialog.getOpenFileName(
             self,
             "Open a CLIP model (a file of a Hugging Face folder, or a .pth/.pt file)",
+            self.last_folder(),
             filter=f"CLIP model (config.json {suffixes});;All files (*)",
         )
         if not chosen:
             return
         path = Path(chosen)
+        self.remember_folder(path)
         is_checkpoint = path.suffix.lower() in (".pth", ".pt", ".ckpt")
         self.open_model(
             path if is_checkpoint or not (path.parent / "config.json").is_file() else path.parent
@@ -159,33 +201,33 @@ class MainWindow(QMainWindow):
         self.browser.step(delta)
 
     def toggle_overlays(self) -> None:
-        self.comparison.set_overlays_visible(self.actions.toggle_overlays.isChecked())
+        self.state.overlays_visible = self.actions.toggle_overlays.isChecked()
 
     def choose_export_path(self) -> None:
-        name = (self.browser.current_path() or Path("comparison")).stem + "_comparison.png"
-        chosen, _ = QFileDialog.getSaveFileName(self, "Export comparison", name, "PNG (*.png)")
-        if chosen:
-            self.export_png(Path(chosen))
+        self.exporter.choose_comparison_path()
 
-    def export_png(self, path: Path) -> bool:
-        """Save the comparison area as a PNG; tells the user whether it worked."""
-        path = Path(path).with_suffix(".png")
-        written = self.comparison.export_png(path)
-        if written:
-            self.status_panel.show_message(f"Saved {path.name}.")
-        else:
-            log.error("Writing %s failed", path)
-            self.controller.show_problem(f"The picture could not be saved to {path}.")
-        return written
+    def export_png(self, path: Path):
+        """Save the comparison at the image's resolution with its caption (in the background;
+        returns the worker, or None when there is nothing to export)."""
+        return self.exporter.export_comparison(Path(path))
+
+    def show_shortcuts(self) -> None:
+        shortcuts_dialog(self, self.actions_in_menus()).exec()
+
+    def show_user_guide(self) -> None:
+        user_guide_dialog(self).exec()
+
+    def actions_in_menus(self) -> list:
+        """Every action of the menu bar's menus, in order (for the shortcuts list)."""
+        found = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            if menu is not None:
+                found += [a for a in menu.actions() if not a.isSeparator() and a.menu() is None]
+        return found + [a for a in self.actions() if a not in found]
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About MedGrad Desktop",
-            f"<b>MedGrad Desktop {__version__}</b><p>Compare Grad-CAM, Grad-ECLIP "
-            f"and MedGrad-ECLIP maps of CLIP models on skin-lesion images.</p>"
-            f"<p><b>{RESEARCH_NOTICE}</b></p>",
-        )
+        QMessageBox.about(self, "About MedGrad Desktop", about_html())
 
     def _show_model_error(self, message: str) -> None:
         show_warning(self, "Model not loaded", message, "modelErrorBox")
@@ -196,6 +238,7 @@ class MainWindow(QMainWindow):
         geometry, state = settings.value("window/geometry"), settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        window_geometry.clamp_to_screen(self)
         if state is not None:
             self.restoreState(state)
         splitter = settings.value("window/splitter")
@@ -226,4 +269,7 @@ class MainWindow(QMainWindow):
             settings.setValue("window/splitter", self.splitter.saveState())
             self.engine.shutdown()
             self.browser.shutdown()
+            hooks = getattr(self, "exception_hooks", None)
+            if hooks is not None:
+                hooks.uninstall()
         super().closeEvent(event)

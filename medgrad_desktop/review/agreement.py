@@ -1,4 +1,5 @@
-"""Inter-reader agreement on Likert scores: Krippendorff's α, Fleiss' κ, weighted Cohen's κ.
+"""Inter-reader agreement on Likert scores: Krippendorff's α (ordinal, with a case bootstrap
+CI), ICC(2,1) (pingouin), Fleiss' κ (nominal) and weighted Cohen's κ.
 
 A unit is one rated item (case, prompt, method); coders are readers. Undefined values (too
 few readers, no variation) come back as ``None`` with a reason, never as NaN.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +54,76 @@ def krippendorff_alpha_ordinal(matrix: np.ndarray) -> tuple[float | None, str | 
         reliability_data=paired, level_of_measurement="ordinal", value_domain=CATEGORIES
     )
     return _finite_or_none(value), None
+
+
+def alpha_case_bootstrap(
+    matrix: np.ndarray,
+    units: Sequence[Unit],
+    resamples: int = 1000,
+    seed: int = 20240607,
+) -> tuple[float, float] | None:
+    """Percentile 95 % CI of ordinal α from resampling cases (all units of a drawn case
+    together, as often as it is drawn); None when α is undefined in too many resamples."""
+    import krippendorff
+
+    by_case: dict[str, list[int]] = {}
+    for column, unit in enumerate(units):
+        by_case.setdefault(unit[0], []).append(column)
+    cases = sorted(by_case)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        drawn = rng.integers(0, len(cases), size=len(cases))
+        columns = [c for i in drawn for c in by_case[cases[i]]]
+        sample = matrix[:, columns]
+        sample = sample[:, (~np.isnan(sample)).sum(axis=0) >= 2]
+        if sample.shape[1] == 0 or len(np.unique(sample[~np.isnan(sample)])) < 2:
+            continue
+        value = krippendorff.alpha(
+            reliability_data=sample, level_of_measurement="ordinal", value_domain=CATEGORIES
+        )
+        if math.isfinite(value):
+            values.append(value)
+    if len(values) < 0.9 * resamples:
+        return None
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def icc_2_1(matrix: np.ndarray) -> tuple[dict[str, Any] | None, str | None]:
+    """ICC(2,1): two-way random effects, absolute agreement, single rater (pingouin's
+    ``ICC(A,1)``, McGraw & Wong 1996) with its F-based 95 % CI, over units every reader rated."""
+    import pandas as pd
+    import pingouin
+
+    if matrix.shape[0] < 2:
+        return None, "needs at least two readers"
+    complete = matrix[:, ~np.isnan(matrix).any(axis=0)]
+    if complete.shape[1] < 3:
+        return None, "needs three or more items rated by every reader"
+    if np.all(complete == complete[0, 0]):
+        return None, "every score is the same, so the ICC is undefined"
+    readers, units = np.meshgrid(
+        np.arange(complete.shape[0]), np.arange(complete.shape[1]), indexing="ij"
+    )
+    data = pd.DataFrame(
+        {"unit": units.ravel(), "reader": readers.ravel(), "score": complete.ravel()}
+    )
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pingouin's own pandas deprecation notices
+        table = pingouin.intraclass_corr(data, targets="unit", raters="reader", ratings="score")
+    row = table.set_index("Type").loc["ICC(A,1)"]
+    low, high = (float(v) for v in row["CI95"])
+    value = float(row["ICC"])
+    if not all(math.isfinite(v) for v in (value, low, high)):
+        return None, "the ICC is undefined for these ratings"
+    return {
+        "value": value,
+        "ci_low": low,
+        "ci_high": high,
+        "ci_decimals": 2,  # pingouin rounds its CI to two decimals
+        "n_units": complete.shape[1],
+    }, None
 
 
 def fleiss_kappa_from_counts(counts: np.ndarray) -> float:

@@ -42,11 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run a parsed ``sessions`` command; 0 on success, 2 on a user-facing error."""
-    from medgrad_desktop.review.analysis import build_report, merge_sessions
+    from medgrad_desktop.review.analysis import build_report, read_sessions
     from medgrad_desktop.review.export import export_csv, export_json, write_text_atomic
 
     try:
-        ratings = merge_sessions(args.files)
+        ratings, files = read_sessions(args.files)
         if args.sessions_command == "export":
             if not (args.csv or args.json):
                 raise MedGradError("Say where to write the ratings with --csv OUT or --json OUT.")
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             from medgrad_desktop.review.report_html import render_html
 
-            report = build_report(ratings)
+            report = build_report(ratings, files)
             export_json(report, args.json)
             if args.html:
                 write_text_atomic(args.html, render_html(ratings, report))

@@ -1,8 +1,6 @@
-"""Method comparison: per-method mean with a case bootstrap CI, Friedman, paired Wilcoxon + Holm.
-
-A block is one (reader, case, prompt): the scores one reader gave the methods' maps of one
-prompt on one case. Tests use complete blocks only (every compared method rated).
-"""
+"""Method comparison without pseudo-replication: per-method means and wrong-region rates
+with two-way cluster bootstrap CIs, paired method differences (cluster bootstrap CI, mixed
+model p), and Friedman's test over per-case means (blocks are cases)."""
 
 from __future__ import annotations
 
@@ -13,72 +11,62 @@ from typing import Any
 
 import numpy as np
 
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 20240607
-
-Block = tuple[str, str, str]
+from medgrad_desktop.review.cluster_bootstrap import RESAMPLES, SEED, percentile_interval
 
 
-def blocks(ratings: Sequence[dict[str, Any]]) -> dict[Block, dict[str, int]]:
-    """``{(reader, case, prompt): {method: score}}``."""
-    table: dict[Block, dict[str, int]] = {}
-    for r in ratings:
-        table.setdefault((r["reader"], r["case"], r["prompt"]), {})[r["method"]] = r["score"]
-    return table
+def _interval(rows: Sequence[dict[str, Any]], values: Sequence[float], resamples: int):
+    return percentile_interval(
+        [r["case"] for r in rows], [r["reader"] for r in rows], values, resamples, SEED
+    )
 
 
 def per_method(
-    ratings: Sequence[dict[str, Any]],
-    methods: Sequence[str],
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
+    ratings: Sequence[dict[str, Any]], methods: Sequence[str], resamples: int = RESAMPLES
 ) -> dict[str, dict[str, Any]]:
-    """Mean score per method with a percentile 95% CI from a bootstrap over cases.
-
-    Cases (not single ratings) are resampled, because ratings of one case are correlated.
-    """
+    """Mean score per method with a two-way (case × reader) cluster bootstrap 95 % CI."""
     result = {}
     for method in methods:
-        by_case: dict[str, list[int]] = {}
-        for r in ratings:
-            if r["method"] == method:
-                by_case.setdefault(r["case"], []).append(r["score"])
-        cases = sorted(by_case)
-        sums = np.array([sum(by_case[c]) for c in cases], dtype=float)
-        counts = np.array([len(by_case[c]) for c in cases], dtype=float)
-        n = int(counts.sum())
-        if n == 0:
-            result[method] = {"mean": None, "ci95": None, "n": 0, "n_cases": 0}
-            continue
-        rng = np.random.default_rng(seed)
-        draws = rng.integers(0, len(cases), size=(resamples, len(cases)))
-        boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-        low, high = np.percentile(boot, [2.5, 97.5])
+        rows = [r for r in ratings if r["method"] == method]
+        found = _interval(rows, [r["score"] for r in rows], resamples)
+        mean, low, high = found if found else (None, None, None)
         result[method] = {
-            "mean": float(sums.sum() / n),
-            "ci95": [float(low), float(high)],
-            "n": n,
-            "n_cases": len(cases),
+            "mean": mean,
+            "ci_low": low,
+            "ci_high": high,
+            "n": len(rows),
+            "n_cases": len({r["case"] for r in rows}),
         }
     return result
 
 
-def friedman(ratings: Sequence[dict[str, Any]], methods: Sequence[str]) -> dict[str, Any]:
-    """Friedman χ² across methods (scipy) over complete blocks; None + reason when undefined."""
-    from scipy.stats import friedmanchisquare
+def wrong_region_rates(
+    ratings: Sequence[dict[str, Any]], methods: Sequence[str], resamples: int = RESAMPLES
+) -> dict[str, dict[str, Any]]:
+    """Share of ratings flagged "wrong region" per method, with a cluster bootstrap 95 % CI
+    (over ratings where the session used the flag)."""
+    result = {}
+    for method in methods:
+        rows = [
+            r for r in ratings if r["method"] == method and r.get("flag_wrong_region") is not None
+        ]
+        found = _interval(rows, [float(bool(r["flag_wrong_region"])) for r in rows], resamples)
+        rate, low, high = found if found else (None, None, None)
+        result[method] = {"rate": rate, "ci_low": low, "ci_high": high, "n": len(rows)}
+    return result
 
-    result: dict[str, Any] = {"statistic": None, "p": None, "n_blocks": 0, "methods": list(methods)}
-    if len(methods) < 3:
-        return result | {"reason": "the Friedman test needs three or more methods"}
-    complete = [b for b in blocks(ratings).values() if all(m in b for m in methods)]
-    result["n_blocks"] = len(complete)
-    if len(complete) < 2:
-        return result | {"reason": "fewer than two blocks have every method rated"}
-    columns = [[b[m] for b in complete] for m in methods]
-    if all(len(set(block.values())) == 1 for block in complete):
-        return result | {"reason": "every block gives all methods the same score"}
-    stat, p = friedmanchisquare(*columns)
-    return result | {"statistic": float(stat), "p": float(p)}
+
+def paired_differences(
+    ratings: Sequence[dict[str, Any]], a: str, b: str
+) -> list[tuple[str, str, float]]:
+    """``(case, reader, score_a − score_b)`` for each (reader, case, prompt) with both rated."""
+    table: dict[tuple[str, str, str], dict[str, int]] = {}
+    for r in ratings:
+        table.setdefault((r["reader"], r["case"], r["prompt"]), {})[r["method"]] = r["score"]
+    return [
+        (case, reader, float(scores[a] - scores[b]))
+        for (reader, case, _prompt), scores in sorted(table.items())
+        if a in scores and b in scores
+    ]
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -93,28 +81,66 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def wilcoxon_pairs(ratings: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[dict]:
-    """Paired Wilcoxon signed-rank test (scipy) per method pair, Holm-adjusted over pairs."""
-    from scipy.stats import wilcoxon
+def method_differences(
+    ratings: Sequence[dict[str, Any]],
+    methods: Sequence[str],
+    contrasts: dict[tuple[str, str], tuple[float, float]],
+    resamples: int = RESAMPLES,
+) -> list[dict[str, Any]]:
+    """``[{a, b, difference, ci_low, ci_high, p}]`` for every method pair.
 
-    table = list(blocks(ratings).values())
+    ``difference``: mean paired difference a − b; CI: two-way cluster bootstrap; ``p``: the
+    mixed model's Wald test of the a − b contrast, Holm-adjusted over the pairs (None when
+    the model could not be fitted).
+    """
     pairs = []
     for a, b in itertools.combinations(methods, 2):
-        paired = [(blk[a], blk[b]) for blk in table if a in blk and b in blk]
-        entry: dict[str, Any] = {"methods": [a, b], "n": len(paired), "statistic": None, "p": None}
-        diffs = [x - y for x, y in paired]
-        if not paired:
-            entry["reason"] = "no block has both methods rated"
-        elif not any(diffs):
-            entry["reason"] = "all paired differences are zero"
-        else:
-            x, y = zip(*paired, strict=True)
-            test = wilcoxon(x, y)
-            entry |= {"statistic": float(test.statistic), "p": float(test.pvalue)}
-        pairs.append(entry)
-    tested = [e for e in pairs if e["p"] is not None and math.isfinite(e["p"])]
-    for entry, adjusted in zip(tested, holm([e["p"] for e in tested]), strict=True):
-        entry["p_holm"] = adjusted
-    for entry in pairs:
-        entry.setdefault("p_holm", None)
+        diffs = paired_differences(ratings, a, b)
+        found = percentile_interval(
+            [d[0] for d in diffs], [d[1] for d in diffs], [d[2] for d in diffs], resamples, SEED
+        )
+        difference, low, high = found if found else (None, None, None)
+        pairs.append({"a": a, "b": b, "difference": difference, "ci_low": low, "ci_high": high})
+    raw = [contrasts.get((e["a"], e["b"]), (None, None))[1] for e in pairs]
+    tested = [i for i, p in enumerate(raw) if p is not None and math.isfinite(p)]
+    adjusted = dict(zip(tested, holm([raw[i] for i in tested]), strict=True))
+    for i, entry in enumerate(pairs):
+        entry["p"] = adjusted.get(i)
     return pairs
+
+
+def per_case_means(
+    ratings: Sequence[dict[str, Any]], methods: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """``{case: {method: mean score over readers and prompts}}``."""
+    collected: dict[str, dict[str, list[int]]] = {}
+    for r in ratings:
+        if r["method"] in methods:
+            collected.setdefault(r["case"], {}).setdefault(r["method"], []).append(r["score"])
+    return {
+        case: {m: float(np.mean(v)) for m, v in by_method.items()}
+        for case, by_method in sorted(collected.items())
+    }
+
+
+def friedman(ratings: Sequence[dict[str, Any]], methods: Sequence[str]) -> dict[str, Any]:
+    """Friedman χ² across methods (scipy) with cases as blocks (per-case mean scores)."""
+    from scipy.stats import friedmanchisquare
+
+    result: dict[str, Any] = {
+        "statistic": None,
+        "p": None,
+        "n_blocks": 0,
+        "blocks": "cases (each method's mean score over readers and prompts)",
+        "methods": list(methods),
+    }
+    if len(methods) < 3:
+        return result | {"reason": "the Friedman test needs three or more methods"}
+    means = [m for m in per_case_means(ratings, methods).values() if len(m) == len(methods)]
+    result["n_blocks"] = len(means)
+    if len(means) < 2:
+        return result | {"reason": "fewer than two cases have every method rated"}
+    if all(len(set(block.values())) == 1 for block in means):
+        return result | {"reason": "every case gives all methods the same mean score"}
+    stat, p = friedmanchisquare(*[[block[m] for block in means] for m in methods])
+    return result | {"statistic": float(stat), "p": float(p)}

@@ -12,8 +12,9 @@ import numpy as np
 
 from medgrad_desktop import RESEARCH_NOTICE
 from medgrad_desktop.review.agreement import CATEGORIES
+from medgrad_desktop.review.formatting import DASH, interval, number, p_value
+from medgrad_desktop.review.schema import METHOD_TITLES
 
-METHOD_TITLES = {"gradcam": "Grad-CAM", "gradeclip": "Grad-ECLIP", "medgrad": "MedGrad-ECLIP"}
 _SCORE_COLOURS = ["#b2182b", "#ef8a62", "#e0e0e0", "#67a9cf", "#2166ac"]
 
 _CSS = """
@@ -27,6 +28,9 @@ th,td{border:1px solid #d9e2ec;padding:.3em .7em;text-align:left}th{background:#
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;border:1px solid #d9e2ec;border-radius:4px;margin:.5em 0}
 .muted{color:#627d98;font-size:.9em}
+.alarm{color:#fff;background:#b00020;padding:.5em .8em;border-radius:4px}
+footer{margin-top:2.5em;border-top:1px solid #d9e2ec;font-size:.85em;color:#486581}
+footer code{font-size:.95em;word-break:break-all}
 """
 
 
@@ -72,7 +76,7 @@ def distribution_plot(ratings: Sequence[dict[str, Any]], report: dict[str, Any])
         stats = report["per_method"][m]
         if stats["mean"] is None:
             continue
-        low, high = stats["ci95"]
+        low, high = stats["ci_low"], stats["ci_high"]
         ax_mean.errorbar(
             stats["mean"],
             i,
@@ -125,27 +129,35 @@ def agreement_plot(report: dict[str, Any]) -> str | None:
     return _png(fig)
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
-    return html.escape(str(value))
+class _Cell:
+    """A table cell: text, right-aligned when it is a number."""
+
+    def __init__(self, text: str, numeric: bool = False) -> None:
+        self.text, self.numeric = text, numeric
+
+
+def _n(value: Any) -> _Cell:
+    return _Cell(number(value), numeric=True)
+
+
+def _p(value: Any) -> _Cell:
+    return _Cell(p_value(value), numeric=True)
+
+
+def _ci(low: Any, high: Any) -> _Cell:
+    return _Cell(interval(low, high), numeric=True)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{_fmt(c)}</td>'
-            if isinstance(c, (int, float)) and c is not None and not isinstance(c, bool)
-            else f"<td>{_fmt(c)}</td>"
-            for c in row
-        )
-        + "</tr>"
-        for row in rows
-    )
+
+    def cell(value: Any) -> str:
+        if isinstance(value, _Cell):
+            css = ' class="num"' if value.numeric else ""
+            return f"<td{css}>{html.escape(value.text)}</td>"
+        return f"<td>{html.escape(DASH if value in (None, '') else str(value))}</td>"
+
+    body = "".join("<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -155,92 +167,221 @@ def _img(png: str | None, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}">'
 
 
-def render_html(ratings: Sequence[dict[str, Any]], report: dict[str, Any]) -> str:
-    """The whole report page as one HTML string (no external files)."""
+def _title(report: dict[str, Any], method: str) -> str:
+    return report["method_titles"].get(method, METHOD_TITLES.get(method, method))
+
+
+def _agreement_table(report: dict[str, Any]) -> str:
     notes = report["notes"]
-    title = f"Reader study report — {', '.join(report['study'])}"
-    summary = _table(
-        ["readers", "cases", "methods", "ratings", "rated items"],
-        [
+    rows = []
+    for key, name in (
+        ("gwet_ac2_quadratic", "Gwet's AC2 (quadratic weights)"),
+        ("icc_2_1", "ICC(2,1), absolute agreement, single rater"),
+        ("krippendorff_alpha_ordinal", "Krippendorff's α (ordinal)"),
+        ("fleiss_kappa", "Fleiss' κ"),
+    ):
+        entry = report[key]
+        rows.append(
             [
-                len(report["readers"]),
-                len(report["cases"]),
-                ", ".join(report["methods"]),
-                report["n_ratings"],
-                report["n_units"],
+                name,
+                _n(entry["value"]),
+                _ci(entry.get("ci_low"), entry.get("ci_high")),
+                _n(entry.get("se")),
+                entry["scale"],
+                notes.get(key, ""),
             ]
-        ],
-    )
-    agreement = _table(
-        ["measure", "value", "note"],
-        [
-            [
-                "Krippendorff's α (ordinal)",
-                report["krippendorff_alpha_ordinal"],
-                notes.get("krippendorff_alpha_ordinal", ""),
-            ],
-            [
-                "Fleiss' κ",
-                report["fleiss_kappa"],
-                notes.get("fleiss_kappa", f"{report['fleiss_kappa_units']} items rated by all"),
-            ],
-        ],
-    )
-    pairs = _table(
-        ["reader 1", "reader 2", "κ (quadratic)", "n", "note"],
-        [
-            [*p["readers"], p["kappa"], p["n"], p.get("reason", "")]
-            for p in report["cohen_kappa_weighted"]["pairs"]
-        ],
-    )
+        )
+    return _table(["statistic", "value", "95% CI", "SE", "treats the scale as", "note"], rows)
+
+
+def _method_tables(report: dict[str, Any]) -> str:
     per_method = _table(
-        ["method", "mean", "95% CI", "n ratings", "n cases"],
+        ["method", "mean score", "95% CI", "wrong region", "95% CI", "ratings", "cases"],
         [
             [
-                METHOD_TITLES.get(m, m),
-                s["mean"],
-                "—" if s["ci95"] is None else f"{s['ci95'][0]:.2f} – {s['ci95'][1]:.2f}",
-                s["n"],
-                s["n_cases"],
+                _title(report, m),
+                _n(s["mean"]),
+                _ci(s["ci_low"], s["ci_high"]),
+                _n(report["wrong_region"][m]["rate"]),
+                _ci(report["wrong_region"][m]["ci_low"], report["wrong_region"][m]["ci_high"]),
+                _n(s["n"]),
+                _n(s["n_cases"]),
             ]
             for m, s in report["per_method"].items()
         ],
     )
-    fried = report["friedman"]
-    friedman = _table(
-        ["χ²", "p", "blocks", "note"],
-        [[fried["statistic"], fried["p"], fried["n_blocks"], fried.get("reason", "")]],
-    )
-    wilcoxon = _table(
-        ["methods", "W", "p", "p (Holm)", "n", "note"],
+    differences = _table(
+        ["comparison", "mean difference", "95% CI", "p (Holm)"],
         [
             [
-                " vs ".join(METHOD_TITLES.get(m, m) for m in w["methods"]),
-                w["statistic"],
-                w["p"],
-                w["p_holm"],
-                w["n"],
-                w.get("reason", ""),
+                f"{_title(report, d['a'])} − {_title(report, d['b'])}",
+                _n(d["difference"]),
+                _ci(d["ci_low"], d["ci_high"]),
+                _p(d["p"]),
             ]
-            for w in report["wilcoxon"]["pairs"]
+            for d in report["method_differences"]
+        ],
+    )
+    model = report["mixed_model"]
+    if model is None:
+        mixed = f'<p class="muted">{html.escape(report["notes"].get("mixed_model", ""))}</p>'
+    else:
+        effects = _table(
+            ["term", "estimate", "SE", "95% CI", "p"],
+            [
+                [
+                    " − ".join(_title(report, m) for m in e["term"].split(" − ")),
+                    _n(e["estimate"]),
+                    _n(e["se"]),
+                    _ci(e["ci_low"], e["ci_high"]),
+                    _p(e["p"]),
+                ]
+                for e in model["fixed_effects"]
+            ],
+        )
+        vc = model["variance_components"]
+        converged = "" if model["converged"] else " The fit reached a boundary (a variance ≈ 0)."
+        mixed = (
+            f"<p>Linear mixed model <code>{html.escape(model['formula'])}</code>, "
+            f"{html.escape(model['estimation'])}. Variance: case {number(vc['case'])}, reader "
+            f"{number(vc['reader'])}, residual {number(vc['residual'])}.{converged}</p>{effects}"
+        )
+    fried = report["friedman"]
+    friedman = _table(
+        ["χ²", "p", "blocks (cases)", "note"],
+        [[_n(fried["statistic"]), _p(fried["p"]), _n(fried["n_blocks"]), fried.get("reason")]],
+    )
+    return (
+        f"{per_method}<p class='muted'>95% CIs: two-way (case × reader) cluster bootstrap, "
+        f"{report['bootstrap']['resamples']} resamples, seed {report['bootstrap']['seed']}."
+        f"</p><h3>Paired differences</h3>{differences}"
+        f"<p class='muted'>{html.escape(report['notes']['method_differences'])}.</p>"
+        f"<h3>Mixed model</h3>{mixed}"
+        f"<h3>Friedman test on per-case means</h3>{friedman}"
+    )
+
+
+def _descriptive_tables(report: dict[str, Any]) -> str:
+    methods = report["methods"]
+    titles = [_title(report, m) for m in methods]
+    time = report["time_per_rating"]
+    timing = (
+        f"<p>Time per rating: median {number(time['median_s'])} s (quartiles "
+        f"{interval(time['q1_s'], time['q3_s'])} s) over {time['n']} ratings.</p>"
+    )
+    readers = _table(
+        ["reader", "ratings", "cases", *titles, "wrong region", "median s"],
+        [
+            [
+                r["reader"],
+                _n(r["n_ratings"]),
+                _n(r["n_cases"]),
+                *(_n(r["mean_by_method"][m]) for m in methods),
+                _n(r["wrong_region_rate"]),
+                _n(r["time"]["median_s"]),
+            ]
+            for r in report["per_reader"]
+        ],
+    )
+    cases = _table(
+        ["case", "ratings", "readers", *titles, "wrong region"],
+        [
+            [
+                c["case"],
+                _n(c["n_ratings"]),
+                _n(c["n_readers"]),
+                *(_n(c["mean_by_method"][m]) for m in methods),
+                _n(c["wrong_region_rate"]),
+            ]
+            for c in report["per_case"]
+        ],
+    )
+    return f"{timing}<h3>Per reader (mean score)</h3>{readers}<h3>Per case</h3>{cases}"
+
+
+def _footer(report: dict[str, Any]) -> str:
+    prov = report["provenance"]
+    rows = [
+        [
+            f["file"],
+            f["reader"],
+            ", ".join(map(str, f["model_ids"])),
+            ", ".join(map(str, f["variants"])),
+            ", ".join(map(str, f["geometries"])),
+            ", ".join(map(str, f["entropy_radii"])),
+            f["prompt_mode"],
+            str(f["blinding_seed"]),
+            f["tamper_checks"],
+            _Cell(f["sha256"]),
+        ]
+        for f in prov["files"]
+    ]
+    files = _table(
+        [
+            "session file",
+            "reader",
+            "model",
+            "variant",
+            "geometry",
+            "entropy radius",
+            "prompt mode",
+            "blinding seed",
+            "tamper checks",
+            "SHA-256",
+        ],
+        rows,
+    )
+    return (
+        f"<footer><p>{html.escape(prov['app'])} {html.escape(prov['app_version'])} · "
+        f"report made {html.escape(prov['generated_at'])}</p>{files}</footer>"
+    )
+
+
+def render_html(ratings: Sequence[dict[str, Any]], report: dict[str, Any]) -> str:
+    """The whole report page as one HTML string (no external files)."""
+    title = f"Reader study report — {', '.join(report['study'])}"
+    alarm = ""
+    if report["tamper_warning"]:
+        alarm = (
+            '<p class="alarm">These session files failed the tamper checks (changed outside '
+            f"MedGrad Desktop): {html.escape(', '.join(report['tamper_warning']))}. Their "
+            "ratings are included below; see the footer.</p>"
+        )
+    summary = _table(
+        ["readers", "cases", "methods", "ratings", "rated items"],
+        [
+            [
+                _n(len(report["readers"])),
+                _n(len(report["cases"])),
+                ", ".join(_title(report, m) for m in report["methods"]),
+                _n(report["n_ratings"]),
+                _n(report["n_units"]),
+            ]
+        ],
+    )
+    pairs = _table(
+        ["reader 1", "reader 2", "κ (quadratic)", "items", "note"],
+        [
+            [*p["readers"], _n(p["kappa"]), _n(p["n"]), p.get("reason", "")]
+            for p in report["cohen_kappa_weighted"]["pairs"]
         ],
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{html.escape(title)}</h1>
-<p class="notice">{html.escape(RESEARCH_NOTICE)}</p>
+<p class="notice">{html.escape(RESEARCH_NOTICE)}</p>{alarm}
 <h2>Summary</h2>{summary}
-<p class="muted">Readers: {html.escape(", ".join(report["readers"]))}</p>
+<p class="muted">Readers: {html.escape(", ".join(report["readers"]))}.
+{html.escape(report["unit"])}.</p>
 <h2>Ratings per method</h2>{_img(distribution_plot(ratings, report), "Rating distributions")}
-{per_method}
-<p class="muted">95% CI: percentile bootstrap over cases, {report["bootstrap"]["resamples"]}
-resamples, seed {report["bootstrap"]["seed"]}.</p>
-<h2>Agreement between readers</h2>{agreement}
+{_method_tables(report)}
+<h2>Agreement between readers</h2>{_agreement_table(report)}
+<p class="muted">AC2 standard error and CI as irrCAC computes them (t with n − 1 df); ICC CI
+from the F distribution (McGraw &amp; Wong 1996, pingouin); α CI from resampling cases.</p>
 {_img(agreement_plot(report), "Pairwise agreement")}
 {pairs}
-<h2>Method comparison</h2>
-<p>Friedman test across methods (blocks: reader × case × prompt)</p>{friedman}
-<p>Paired Wilcoxon signed-rank tests, Holm-adjusted</p>{wilcoxon}
+<h2>Time and tables</h2>{_descriptive_tables(report)}
+{_footer(report)}
 </body></html>
 """

@@ -16,7 +16,7 @@ def test_folder_lists_images_and_first_maps_arrive(main_window, image_folder):
     browser = main_window.browser
     assert [p.name for p in browser.visible_paths()] == [f"case_{i:02d}.png" for i in range(1, 6)]
     assert main_window.controller.model_info is not None
-    assert "model:" in main_window.status_panel.model.text()
+    assert main_window.status_panel.model.text().startswith("Model: ")
     assert RESEARCH_NOTICE in main_window.status_panel.notice.text()
     assert main_window.prompt_panel.notice.text() == RESEARCH_NOTICE
     for panel in main_window.comparison.panels.values():

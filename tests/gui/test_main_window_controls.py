@@ -81,7 +81,7 @@ def test_maps_follow_the_top_class_until_a_prompt_is_chosen(
         wait_for_maps(qtbot, main_window, path, prompt_index=top_class(path))
     chosen = next(i for i in range(len(panel.prompt_set.items)) if i != panel.chart.selected())
     panel.chart.buttons[chosen].click()
-    assert not controller.follow_top_class
+    assert not main_window.state.follow_top_class
     for index in (4, 5):
         main_window.step_image(1)
         wait_for_maps(qtbot, main_window, image_folder / f"case_{index:02d}.png")
@@ -122,16 +122,19 @@ def test_views_are_linked(main_window):
         assert (x0, x1) == pytest.approx(original.viewRange()[0])
 
 
-def test_export_png_writes_the_comparison(main_window, tmp_path):
+def test_export_png_writes_the_comparison(qtbot, main_window, image_folder, tmp_path):
     target = tmp_path / "out" / "comparison.png"
     target.parent.mkdir()
-    assert main_window.export_png(target)
+    worker = main_window.export_png(target)
+    with qtbot.waitSignal(worker.finished, timeout=20_000):
+        pass
+    assert main_window.exporter.last_written == target
     with Image.open(target) as image:
         image.load()
         assert image.format == "PNG"
-        size = main_window.comparison.size()
-        assert image.size[0] >= size.width() * 0.9 and image.size[1] >= size.height() * 0.9
-        assert image.size[0] > 300 and image.size[1] > 200
+        with Image.open(image_folder / "case_01.png") as source:
+            width, height = source.size
+        assert image.size[0] >= 2 * width and image.size[1] >= 2 * height  # full resolution
         assert np.asarray(image.convert("L")).std() > 5  # not a blank picture
 
 

@@ -35,12 +35,18 @@ def test_a_model_that_cannot_load_is_reported_and_the_app_goes_on(
 ):
     bad = tmp_path / "broken.pth"
     bad.write_bytes(b"definitely not a checkpoint")
+    before = main_window.controller.model_info
     main_window.open_model(bad)
     qtbot.waitUntil(
         lambda: main_window.findChild(QMessageBox, "modelErrorBox") is not None, timeout=10_000
     )
     box = main_window.findChild(QMessageBox, "modelErrorBox")
-    assert box.text() == main_window.controller.last_error and box.text().endswith(".")
+    assert box.text().startswith(main_window.controller.last_error)
+    assert "not a PyTorch checkpoint" in box.text()
+    assert f"keeps using the model {before.name}" in box.text()
+    status = main_window.status_panel.model.text()
+    assert status.startswith(f"Model: {before.name}") and "not loaded" not in status
+    assert main_window.controller.model_info == before
     box.close()
     main_window.step_image(1)  # the previous model is still loaded in the engine
     wait_for_maps(qtbot, main_window, image_folder / "case_02.png")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from medgrad_desktop.explain import explain, explain_many, load_model, pixel_evidence
-from medgrad_desktop.explain.evidence import evidence_for_images
+from medgrad_desktop.explain.batch_evidence import evidence_for_images
 
 PROMPTS = ["melanoma", "atypical nevus", "common nevus", "blue-whitish veil"]
 SHAPES = [(50, 83), (64, 64), (83, 50), (100, 166), (64, 64)]

@@ -9,13 +9,12 @@ import json
 import krippendorff
 import numpy as np
 import pytest
-from scipy.stats import friedmanchisquare, wilcoxon
 from sklearn.metrics import cohen_kappa_score
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.review import METHODS, RatingStore
 from medgrad_desktop.review.agreement import fleiss_kappa_from_counts
-from medgrad_desktop.review.analysis import build_report, merge_sessions
+from medgrad_desktop.review.analysis import build_report, merge_sessions, read_sessions
 from medgrad_desktop.review.cli import main
 from medgrad_desktop.review.method_stats import holm
 from medgrad_desktop.review.report_html import render_html
@@ -58,8 +57,8 @@ def _direct(ri, ci, mi):
 
 
 def test_statistics_match_direct_library_calls(study_files):
-    ratings = merge_sessions(study_files)
-    report = build_report(ratings)
+    ratings, files = read_sessions(study_files)
+    report = build_report(ratings, files, resamples=400, alpha_resamples=200)
     assert report["readers"] == sorted(READERS) and report["cases"] == CASES
     # units sorted by (case, prompt, method); readers sorted
     order = [READERS.index(r) for r in sorted(READERS)]
@@ -71,7 +70,9 @@ def test_statistics_match_direct_library_calls(study_files):
     alpha = krippendorff.alpha(
         reliability_data=matrix, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4, 5]
     )
-    assert report["krippendorff_alpha_ordinal"] == pytest.approx(alpha)
+    entry = report["krippendorff_alpha_ordinal"]
+    assert entry["value"] == pytest.approx(alpha)
+    assert entry["ci_low"] < entry["value"] < entry["ci_high"] and entry["scale"] == "ordinal"
 
     for pair in report["cohen_kappa_weighted"]["pairs"]:
         i, j = (READERS.index(r) for r in pair["readers"])
@@ -88,53 +89,28 @@ def test_statistics_match_direct_library_calls(study_files):
     counts = np.array(
         [[sum(_score(r, *u) == c for r in range(3)) for c in range(1, 6)] for u in complete]
     )
-    assert report["fleiss_kappa"] == pytest.approx(fleiss_kappa_from_counts(counts))
-    assert report["fleiss_kappa_units"] == len(complete)
+    assert report["fleiss_kappa"]["value"] == pytest.approx(fleiss_kappa_from_counts(counts))
+    assert report["fleiss_kappa"]["n_units"] == len(complete)
+    assert report["fleiss_kappa"]["scale"].startswith("nominal")
+    assert report["gwet_ac2_quadratic"]["scale"].startswith("ordinal")
+    for key in ("gwet_ac2_quadratic", "icc_2_1"):
+        stat = report[key]
+        assert stat["ci_low"] < stat["value"] < stat["ci_high"]
 
     for mi, method in enumerate(METHODS):
         scores = [_direct(r, c, mi) for r in range(3) for c in range(10)]
         scores = [s for s in scores if not np.isnan(s)]
         stats = report["per_method"][method]
         assert stats["mean"] == pytest.approx(np.mean(scores)) and stats["n"] == len(scores)
-        lo, hi = stats["ci95"]
-        assert lo <= stats["mean"] <= hi and lo < hi
-
-    blocks = [(r, c) for r in range(3) for c in range(10) if (r, c) != (2, 9)]
-    cols = [[_score(r, c, mi) for r, c in blocks] for mi in range(3)]
-    stat, p = friedmanchisquare(*cols)
-    assert report["friedman"]["statistic"] == pytest.approx(stat)
-    assert report["friedman"]["p"] == pytest.approx(p) and report["friedman"]["n_blocks"] == 29
-
-    raw = []
-    for entry in report["wilcoxon"]["pairs"]:
-        a, b = (METHODS.index(m) for m in entry["methods"])
-        pairs = [
-            (_score(r, c, a), _score(r, c, b))
-            for r in range(3)
-            for c in range(10)
-            if not np.isnan(_direct(r, c, a) + _direct(r, c, b))
-        ]
-        test = wilcoxon([x for x, _ in pairs], [y for _, y in pairs])
-        assert entry["statistic"] == pytest.approx(test.statistic)
-        assert entry["p"] == pytest.approx(test.pvalue)
-        raw.append(test.pvalue)
-    assert [e["p_holm"] for e in report["wilcoxon"]["pairs"]] == pytest.approx(holm(raw))
-    json.dumps(report, allow_nan=False)
-
-
-def test_bootstrap_ci_equals_explicit_case_resampling(study_files):
-    ratings = merge_sessions(study_files)
-    report = build_report(ratings)
-    method = "medgrad"
-    by_case = [
-        [r["score"] for r in ratings if r["method"] == method and r["case"] == c] for c in CASES
-    ]
-    rng = np.random.default_rng(report["bootstrap"]["seed"])
-    draws = rng.integers(0, len(CASES), size=(2000, len(CASES)))
-    means = [np.mean([s for i in row for s in by_case[i]]) for row in draws]
-    assert report["per_method"][method]["ci95"] == pytest.approx(
-        list(np.percentile(means, [2.5, 97.5]))
+        assert stats["ci_low"] <= stats["mean"] <= stats["ci_high"]
+        assert stats["ci_low"] < stats["ci_high"]
+    assert [(d["a"], d["b"]) for d in report["method_differences"]] == list(
+        itertools.combinations(METHODS, 2)
     )
+    assert report["friedman"]["n_blocks"] == 10  # cases, not reader × case blocks
+    assert {f["file"] for f in report["provenance"]["files"]} == {p.name for p in study_files}
+    assert all(len(f["sha256"]) == 64 for f in report["provenance"]["files"])
+    json.dumps(report, allow_nan=False)
 
 
 def test_fleiss_kappa_textbook_example():
@@ -178,12 +154,15 @@ def test_fewer_than_three_methods_and_one_reader(tmp_path):
             store.add_rating(
                 reader="solo", case=case, prompt=PROMPT, method="medgrad", score=1 + (i + 2) % 5
             )
-    report = build_report(merge_sessions([path]))
+    report = build_report(merge_sessions([path]), resamples=200)
     assert report["friedman"]["statistic"] is None and "three" in report["friedman"]["reason"]
-    assert report["krippendorff_alpha_ordinal"] is None
+    assert report["krippendorff_alpha_ordinal"]["value"] is None
+    assert report["gwet_ac2_quadratic"]["value"] is None and report["icc_2_1"]["value"] is None
     assert "two readers" in report["notes"]["krippendorff_alpha_ordinal"]
     assert report["cohen_kappa_weighted"]["pairs"] == []
-    assert report["wilcoxon"]["pairs"][0]["p"] is not None
+    (difference,) = report["method_differences"]
+    assert difference["p"] is not None and difference["ci_low"] < difference["ci_high"]
+    assert report["mixed_model"]["variance_components"]["reader"] is None
 
 
 def test_merge_refuses_different_studies(tmp_path):
@@ -215,9 +194,17 @@ def test_cli_export_and_report(study_files, tmp_path, capsys):
         "krippendorff_alpha_ordinal",
         "fleiss_kappa",
         "cohen_kappa_weighted",
+        "gwet_ac2_quadratic",
+        "icc_2_1",
         "per_method",
+        "method_differences",
+        "mixed_model",
         "friedman",
-        "wilcoxon",
+        "wrong_region",
+        "time_per_rating",
+        "per_reader",
+        "per_case",
+        "provenance",
     ):
         assert key in report
     page = html_out.read_text(encoding="utf-8")
@@ -243,5 +230,5 @@ def test_html_escapes_reader_ids(study_files):
     ratings = merge_sessions(study_files)
     for r in ratings:
         r["reader"] = "<b>$x$</b>" if r["reader"] == "anna" else r["reader"]
-    page = render_html(ratings, build_report(ratings))
+    page = render_html(ratings, build_report(ratings, resamples=100, alpha_resamples=50))
     assert "<b>$x$</b>" not in page and "&lt;b&gt;$x$&lt;/b&gt;" in page

@@ -1,13 +1,15 @@
 """The shared base of attribution methods: each declares what it needs from the last layer
-and turns it into raw patch scores for N images × K prompts."""
+and turns it into raw patch scores for N images × K prompts. Method modules import torch only
+where they compute, so the registry (names, titles, needs) loads without torch."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from medgrad_desktop.explain.variants import LastLayer
+    from medgrad_desktop.explain.variants import LastLayer
 
 NEEDS = frozenset({"cls_gradient", "token_gradient", "loosened_attention", "pixel_weight"})
 """What a method can ask for: ∂S/∂o_cls, ∂S/∂x, λ, and a pixel-level weight (entropy)."""
@@ -15,6 +17,8 @@ NEEDS = frozenset({"cls_gradient", "token_gradient", "loosened_attention", "pixe
 
 def relu_channel_sum(weights: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     """ReLU(Σ_c w_nkc · t_npc) for all n, k, p: (N, K, C) × (N, P, C) → (N, K, P)."""
+    import torch  # the registry itself stays importable without torch
+
     return torch.relu(torch.einsum("nkc,npc->nkp", weights, tokens))
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from medgrad_desktop.explain.methods.base import AttributionMethod, relu_channel_sum
 from medgrad_desktop.explain.methods.registry import register
-from medgrad_desktop.explain.variants import LastLayer
+
+if TYPE_CHECKING:
+    import torch
+
+    from medgrad_desktop.explain.variants import LastLayer
 
 
 @register

@@ -44,8 +44,10 @@ def get_method(name: str) -> AttributionMethod:
 
 
 def method_title(name: str) -> str:
-    """The name a user reads ("MedGrad-ECLIP")."""
-    return get_method(name).title
+    """The name a user reads ("MedGrad-ECLIP"); an unknown name as it is."""
+    _ordered()
+    method = _REGISTRY.get(name)
+    return method.title if method is not None else name
 
 
 def method_titles() -> dict[str, str]:

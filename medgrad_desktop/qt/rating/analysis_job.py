@@ -26,12 +26,12 @@ def export_ratings(files: Sequence[Path], csv_path: Path) -> str:
 
 def write_report(files: Sequence[Path], html_path: Path) -> str:
     """Write the study report as HTML and, next to it, as JSON; returns a one-line summary."""
-    from medgrad_desktop.review.analysis import build_report, merge_sessions
+    from medgrad_desktop.review.analysis import build_report, read_sessions
     from medgrad_desktop.review.export import export_json, write_text_atomic
     from medgrad_desktop.review.report_html import render_html
 
-    ratings = merge_sessions(files)
-    report = build_report(ratings)
+    ratings, sources = read_sessions(files)
+    report = build_report(ratings, sources)
     export_json(report, html_path.with_suffix(".json"))
     write_text_atomic(html_path, render_html(ratings, report))
     return (

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop.errors import SessionError
-from medgrad_desktop.explain.attribution import METHOD_TITLES, METHODS
 from medgrad_desktop.explain.images import list_image_names
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
 from medgrad_desktop.explain.prompt_sets import PromptSet
 from medgrad_desktop.review import RatingSession, SessionConfig, default_session_path
 from medgrad_desktop.review.naming import SESSION_SUFFIX

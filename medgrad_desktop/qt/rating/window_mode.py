@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar, QWidget
 
-from medgrad_desktop.explain.attribution import METHOD_TITLES, METHODS
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
 RADIUS_TOOLTIP_IN_RATING = "Radius of the local-entropy window (fixed while rating)"

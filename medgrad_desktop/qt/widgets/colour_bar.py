@@ -10,13 +10,18 @@ from medgrad_desktop.explain.colormaps import COLORMAPS, lut
 
 
 class ColourBar(QWidget):
-    """Paints the colormap's 256 colours with the labels "0 — low" and "1 — high evidence"."""
+    """Paints the colormap's 256 colours from 0 to 1, each map's own maximum (every map is
+    scaled to its own range, so colours compare places within a map, not across maps)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._image = QImage()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(34)
+        self.setToolTip(
+            "Each map is scaled from 0 to its own maximum: colours compare places within one "
+            "map, not strength between maps or images."
+        )
         self.set_colormap(COLORMAPS[0])
 
     def set_colormap(self, name: str) -> None:
@@ -34,7 +39,7 @@ class ColourBar(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         metrics = painter.fontMetrics()
-        left_text, right_text = "0 (none)", "1 (strongest evidence)"
+        left_text, right_text = "0", "1 · relative to each map's own maximum"
         left_w = metrics.horizontalAdvance(left_text) + 8
         right_w = metrics.horizontalAdvance(right_text) + 8
         bar = QRect(left_w, 6, max(10, self.width() - left_w - right_w), self.height() - 12)

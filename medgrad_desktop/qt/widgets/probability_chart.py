@@ -1,6 +1,8 @@
-"""Zero-shot differential: class probabilities as bars, criteria with their similarity.
+"""Zero-shot differential: class probabilities as bars; criteria ranked by similarity.
 
-Every row has a radio button; the checked row is the prompt whose maps are shown."""
+Every row has a radio button; the checked row is the prompt whose maps are shown. Criteria
+are sorted from most to least similar, with bars spanning the lowest to the highest similarity
+of this image (raw cosines are only meaningful relative to each other)."""
 
 from __future__ import annotations
 
@@ -114,10 +116,25 @@ class _PromptRow(QWidget):
             grid.addWidget(self.bar, 1, 1, 1, 2)
 
 
+CRITERIA_EXPLANATION = (
+    "How closely the image matches each description (cosine similarity); "
+    "compare them with each other, not with a fixed threshold."
+)
+
+
+def _explanation(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setStyleSheet("color: palette(mid); font-size: 11px")
+    return label
+
+
 class ProbabilityChart(QWidget):
     """One row per prompt of the set; ``promptSelected(index)`` when the user picks a row."""
 
-    promptSelected = Signal(int)
+    promptSelected = Signal(int)  # the user clicked a row
+    selectionChanged = Signal(int)  # ``select`` was called
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,6 +144,9 @@ class ProbabilityChart(QWidget):
         self._group = QButtonGroup(self)
         self._group.idClicked.connect(self.promptSelected)
         self.values: dict[int, QLabel] = {}
+        self.rows: dict[int, _PromptRow] = {}
+        self.criteria_order: list[int] = []
+        self._criteria_column: QVBoxLayout | None = None
         self.bars: dict[int, _Bar] = {}
         self.buttons: dict[int, QRadioButton] = {}
         self.prompt_set: PromptSet | None = None
@@ -139,6 +159,8 @@ class ProbabilityChart(QWidget):
             self._rows.hide()
             self._rows.deleteLater()
         self.values.clear()
+        self.rows.clear()
+        self.criteria_order = []
         self.bars.clear()
         self.buttons.clear()
         self.prompt_set = prompt_set
@@ -148,7 +170,7 @@ class ProbabilityChart(QWidget):
         column.setSpacing(3)
         for title, kind in (
             ("Classes (zero-shot probability)", "class"),
-            ("Criteria (similarity)", "criterion"),
+            ("Criteria, most similar first", "criterion"),
         ):
             indices = [i for i, item in enumerate(prompt_set.items) if item.kind == kind]
             if not indices:
@@ -158,14 +180,19 @@ class ProbabilityChart(QWidget):
             heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             heading.setStyleSheet("font-weight: bold; margin-top: 4px")
             column.addWidget(heading)
+            if kind == "criterion":
+                column.addWidget(_explanation(CRITERIA_EXPLANATION))
+                self.criteria_order = list(indices)
             for index in indices:
-                row = _PromptRow(prompt_set.items[index], with_bar=kind == "class")
+                row = _PromptRow(prompt_set.items[index], with_bar=True)
+                self.rows[index] = row
                 self._group.addButton(row.button, index)
                 self.buttons[index], self.values[index] = row.button, row.value
                 if row.bar is not None:
                     self.bars[index] = row.bar
                 column.addWidget(row)
         column.addStretch(1)
+        self._criteria_column = column
         self._outer.addWidget(self._rows)
         self.select(selected)
 
@@ -173,6 +200,7 @@ class ProbabilityChart(QWidget):
         button = self.buttons.get(index)
         if button is not None:
             button.setChecked(True)
+            self.selectionChanged.emit(index)
 
     def selected(self) -> int:
         return max(self._group.checkedId(), 0)
@@ -190,7 +218,23 @@ class ProbabilityChart(QWidget):
         for index, probability in zip(class_indices, probabilities, strict=True):
             self.values[index].setText(f"{probability:.2f}")
             self.bars[index].set_fraction(float(probability))
-        for index, item in enumerate(self.prompt_set.items):
-            if item.kind != "class":
-                self.values[index].setText(f"{float(similarity[index]):.3f}")
+        self._rank_criteria(np.asarray(similarity, dtype=np.float64))
         return probabilities
+
+    def _rank_criteria(self, similarity: np.ndarray) -> None:
+        """Sort the criterion rows by similarity; bars from this image's lowest to highest."""
+        criteria = self.criteria_order
+        if not criteria:
+            return
+        values = similarity[criteria]
+        low, span = float(values.min()), float(values.max() - values.min())
+        ranked = [criteria[i] for i in np.argsort(-values, kind="stable")]
+        first = min(self._criteria_column.indexOf(self.rows[i]) for i in criteria)
+        for offset, index in enumerate(ranked):
+            row = self.rows[index]
+            self._criteria_column.removeWidget(row)
+            self._criteria_column.insertWidget(first + offset, row)
+            value = float(similarity[index])
+            row.value.setText(f"{value:.2f}")
+            row.bar.set_fraction((value - low) / span if span > 0 else 1.0)
+        self.criteria_order = ranked

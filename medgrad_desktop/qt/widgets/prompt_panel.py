@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop import RESEARCH_NOTICE
+from medgrad_desktop.engine.view_state import ViewState
 from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.prompt_sets import (
     DEFAULT_PROMPT_SET,
@@ -26,28 +28,38 @@ from medgrad_desktop.explain.prompt_sets import (
     load_prompt_set,
     user_prompt_sets,
 )
+from medgrad_desktop.qt.state_binding import bind
 from medgrad_desktop.qt.widgets.probability_chart import ProbabilityChart
 
 log = logging.getLogger(__name__)
 
 USER_SUFFIX = " (edited)"
+FOLLOW_TEXT = "Follow the top class"
+FOLLOW_TIP = (
+    "On: each image shows the maps of its most probable class.\n"
+    "Off: the prompt you chose stays selected from image to image."
+)
 
 
 class PromptPanel(QGroupBox):
-    """``promptSetChanged(PromptSet)`` on a new set, ``promptSelected(int)`` on a new prompt."""
+    """``promptSetChanged(PromptSet)`` on a new set, ``promptSelected(int)`` when the reader
+    picks a prompt; the chosen prompt and "follow the top class" are bound to ``state``."""
 
     promptSetChanged = Signal(object)
     promptSelected = Signal(int)
     editRequested = Signal()
     loadFailed = Signal(str)  # plain message
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__("Prompt && prediction", parent)
+        self.state = state
         self.set_combo = QComboBox()
         self.set_combo.setToolTip("Prompt set (bundled sets and your edited copies)")
         self.edit_button = QPushButton("Edit…")
         self.edit_button.setToolTip("Edit the prompt set and save a copy")
         self.chart = ProbabilityChart()
+        self.follow_box = QCheckBox(FOLLOW_TEXT)
+        self.follow_box.setToolTip(FOLLOW_TIP)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -64,13 +76,24 @@ class PromptPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.notice)
+        layout.addWidget(self.follow_box)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.status)
 
         self.prompt_set: PromptSet | None = None
         self.set_combo.currentIndexChanged.connect(self._on_set_chosen)
         self.edit_button.clicked.connect(self.editRequested)
-        self.chart.promptSelected.connect(self.promptSelected)
+        self.chart.promptSelected.connect(self.select_prompt)
+        self.chart.selectionChanged.connect(self._on_selection_shown)
+        bind(
+            state,
+            "follow_top_class",
+            self.follow_box,
+            self.follow_box.toggled,
+            self.follow_box.setChecked,
+        )
+        state.events.prompt_index.connect(self._show_selection)
+        state.events.rating_mode.connect(lambda rating: self.follow_box.setEnabled(not rating))
 
     def reload_sets(self, select: Path | None = None) -> None:
         """List bundled and user prompt sets; choose ``select`` (a path) or keep the current."""
@@ -93,8 +116,19 @@ class PromptPanel(QGroupBox):
         return self.chart.selected()
 
     def select_prompt(self, index: int) -> None:
-        self.chart.select(index)
+        """The reader (or a rating session) chose prompt ``index``."""
+        self.state.choose_prompt(index)
+        self._show_selection(index)
         self.promptSelected.emit(index)
+
+    def _show_selection(self, index: int) -> None:
+        blocked = self.chart.blockSignals(True)
+        self.chart.select(index)
+        self.chart.blockSignals(blocked)
+
+    def _on_selection_shown(self, index: int) -> None:
+        """``chart.select`` called directly (e.g. by a rating session): the state follows."""
+        self.state.prompt_index = index
 
     def _on_set_chosen(self, position: int) -> None:
         path = self.set_combo.itemData(position)

@@ -1,8 +1,8 @@
-"""Overlay opacity, entropy window radius and colormap, as labelled controls."""
+"""Overlay opacity, entropy window radius and colormap, bound to the view state."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop.engine.api import ENTROPY_RADII
+from medgrad_desktop.engine.view_state import ViewState
 from medgrad_desktop.explain.colormaps import COLORMAPS
+from medgrad_desktop.qt.state_binding import bind
 
-DEFAULT_OPACITY_PERCENT = 55
-DEFAULT_RADIUS = 5
 RADIUS_RANGE = (min(ENTROPY_RADII), max(ENTROPY_RADII))
 
 
@@ -33,22 +33,17 @@ def _slider_row(slider: QSlider, value_label: QLabel) -> QWidget:
 
 
 class ViewControls(QGroupBox):
-    """Emits ``opacityChanged`` (0–1), ``radiusChanged`` (model-input px), ``colormapChanged``."""
+    """Sliders and a colormap list that show and change ``state`` (opacity, radius, colormap)."""
 
-    opacityChanged = Signal(float)
-    radiusChanged = Signal(int)
-    colormapChanged = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__("Display", parent)
+        self.state = state
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(DEFAULT_OPACITY_PERCENT)
         self.opacity_slider.setToolTip("How strongly the maps cover the image")
         self.opacity_label = QLabel()
         self.radius_slider = QSlider(Qt.Orientation.Horizontal)
         self.radius_slider.setRange(*RADIUS_RANGE)
-        self.radius_slider.setValue(DEFAULT_RADIUS)
         self.radius_slider.setToolTip(
             "Radius of the local-entropy window used by MedGrad-ECLIP, in model-input pixels"
         )
@@ -61,28 +56,41 @@ class ViewControls(QGroupBox):
         form.addRow("Entropy radius", _slider_row(self.radius_slider, self.radius_label))
         form.addRow("Colormap", self.colormap_combo)
 
-        self.opacity_slider.valueChanged.connect(self._on_opacity)
-        self.radius_slider.valueChanged.connect(self._on_radius)
-        self.colormap_combo.currentTextChanged.connect(self.colormapChanged)
+        bind(
+            state,
+            "opacity",
+            self.opacity_slider,
+            self.opacity_slider.valueChanged,
+            lambda value: self.opacity_slider.setValue(round(value * 100)),
+            lambda percent: percent / 100.0,
+        )
+        bind(
+            state,
+            "radius",
+            self.radius_slider,
+            self.radius_slider.valueChanged,
+            self.radius_slider.setValue,
+        )
+        bind(
+            state,
+            "colormap",
+            self.colormap_combo,
+            self.colormap_combo.currentTextChanged,
+            self.colormap_combo.setCurrentText,
+        )
+        state.events.opacity.connect(self._update_labels)
+        state.events.radius.connect(self._update_labels)
         self._update_labels()
 
     def opacity(self) -> float:
-        return self.opacity_slider.value() / 100.0
+        return self.state.opacity
 
     def radius(self) -> int:
-        return self.radius_slider.value()
+        return self.state.radius
 
     def colormap(self) -> str:
-        return self.colormap_combo.currentText()
+        return self.state.colormap
 
-    def _update_labels(self) -> None:
-        self.opacity_label.setText(f"{self.opacity_slider.value()} %")
-        self.radius_label.setText(f"{self.radius_slider.value()} px")
-
-    def _on_opacity(self, _value: int) -> None:
-        self._update_labels()
-        self.opacityChanged.emit(self.opacity())
-
-    def _on_radius(self, value: int) -> None:
-        self._update_labels()
-        self.radiusChanged.emit(value)
+    def _update_labels(self, *_args) -> None:
+        self.opacity_label.setText(f"{round(self.state.opacity * 100)} %")
+        self.radius_label.setText(f"{self.state.radius} px")

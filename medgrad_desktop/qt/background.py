@@ -1,0 +1,48 @@
+"""The one way the Qt side runs work off the GUI thread: superqt's ``create_worker``.
+
+``run_in_background(function, on_done, on_error)`` runs ``function()`` on Qt's thread pool;
+``on_done(result)`` or ``on_error(exception)`` then runs on the GUI thread, whatever the
+function raised, so every background job ends with an answer. The worker is kept alive
+until it finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from superqt.utils import create_worker
+
+log = logging.getLogger(__name__)
+
+_running: set[Any] = set()
+
+
+def run_in_background(
+    function: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+) -> Any:
+    """Start ``function`` on a worker thread; returns the superqt worker."""
+    worker = create_worker(function, _start_thread=False)
+
+    def failed(error: BaseException) -> None:
+        log.error(
+            "Background job %s failed",
+            getattr(function, "__name__", function),
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        on_error(error)
+
+    worker.returned.connect(on_done)
+    worker.errored.connect(failed)
+    worker.finished.connect(lambda: _running.discard(worker))
+    _running.add(worker)
+    worker.start()
+    return worker
+
+
+def running_jobs() -> int:
+    """Background jobs not finished yet (for tests and shutdown)."""
+    return len(_running)
