@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from medgrad_desktop.explain.geometry import check_geometry
     from medgrad_desktop.explain.method_names import check_methods
     from medgrad_desktop.explain.prompt_sets import bundled_prompt_sets, load_prompt_set
-    from medgrad_desktop.explain.variants import check_variant
+    from medgrad_desktop.explain.provenance import check_variant
 
     shard = Shard.from_environment()
     try:
