@@ -21,7 +21,7 @@ from medgrad_desktop.engine import precompute as precompute_module
 from medgrad_desktop.engine.engine import ExplainEngine
 from medgrad_desktop.engine.evidence_store import STORE_NAME, EvidenceSetting, EvidenceStore
 from medgrad_desktop.engine.jobs import normalise_prompts
-from medgrad_desktop.engine.precompute import Shard, precompute_folder
+from medgrad_desktop.engine.precompute import precompute_folder
 from medgrad_desktop.explain import METHODS, load_model
 from medgrad_desktop.explain.attribution import compute_evidence
 from medgrad_desktop.explain.images import image_content_hash, load_image
@@ -76,16 +76,19 @@ def test_store_round_trip_skips_bad_files_and_resumes_only_changed_ones(tmp_path
     assert changed.computed == 1 and changed.already_stored == 4
 
 
-def test_ranks_share_the_folder_without_overlap(tmp_path, bundle):
+def test_ranks_share_the_folder_without_overlap(tmp_path, bundle, monkeypatch):
     write_images(tmp_path, 5)
-    shares = [
-        precompute_folder(tmp_path, bundle, PROMPTS, ("gradcam",), shard=Shard(r, 2), workers=0)
-        for r in (0, 1)
-    ]
-    assert [s.computed for s in shares] == [3, 2]
+    shares = []
+    for rank in (1, 0):  # as torchrun sets them up; rank 1 first: shares never shift
+        monkeypatch.setenv("RANK", str(rank))
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("LOCAL_RANK", str(rank))
+        shares.append(precompute_folder(tmp_path, bundle, PROMPTS, ("gradcam",), workers=0))
+    assert [s.computed for s in shares] == [2, 3]
     with EvidenceStore(tmp_path / STORE_NAME) as store:
         assert len(store.complete_images(setting_of(bundle, methods=("gradcam",)))) == 5
         assert store.count() == 5
+        assert sorted(store.files()) == sorted(p.name for p in tmp_path.glob("*.png"))
 
 
 def test_cli_reports_and_exits_1_for_an_unreadable_image(tmp_path, capsys):
