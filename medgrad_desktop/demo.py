@@ -24,14 +24,14 @@ def demo_image_name(index: int) -> str:
     return f"lesion_{index + 1:02d}.png"
 
 
-def ensure_demo_folder() -> Path:
-    """Copy (once) the bundled demo images into the user data directory and return it.
-    Raises ``OSError`` when the folder cannot be written or the bundled images are missing."""
+def ensure_demo_folder(count: int = DEMO_CASES) -> Path:
+    """Copy (once) the first ``count`` bundled demo images into the user data directory and
+    return it. Raises ``OSError`` when the folder cannot be written or the images are missing."""
     folder = user_subdir("demo-images")
     if (folder / _MARKER).is_file():
         return folder
     source = resource_path("demo", "images")
-    names = [demo_image_name(index) for index in range(DEMO_CASES)]
+    names = [demo_image_name(index) for index in range(min(count, DEMO_CASES))]
     log.info("Copying %d demo images from %s to %s", len(names), source, folder)
     for name in names:
         shutil.copyfile(source / name, folder / name)

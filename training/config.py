@@ -59,7 +59,10 @@ class TrainConfig:
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.0
-    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
+    # layer names inside each block; empty: the family's (timm ViT qkv, proj, fc1, fc2; BERT
+    # query, key, value, dense; open_clip ViT out_proj, c_fc, c_proj; HF CLIP q_proj, v_proj)
+    lora_targets: list[str] = field(default_factory=list)
+    lora_towers: list[str] = field(default_factory=lambda: ["image", "text"])
     # base "scratch": architecture of a new CLIP
     tokenizer: str | None = None  # tokenizer folder; default: the bundled OpenAI tokenizer
     image_size: int = 224

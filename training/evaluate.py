@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from medgrad_desktop.errors import DataError
 from training.data import Sample
 from training.dataset import ClipPairDataset
+from training.families import image_text_features
 from training.metrics import (
     bidirectional_retrieval,
     clip_score,
@@ -68,11 +69,10 @@ def embed_pairs(
     model = bundle.model
     for pixels, text, label in loader:
         with autocast() if autocast else contextlib.nullcontext():
-            vision = model.vision_model(pixel_values=pixels.to(bundle.device))
-            image = model.visual_projection(vision.pooler_output)
             tokens = bundle.tokenize(list(text))
-            words = model.text_model(**tokens)
-            text_embeds = model.text_projection(words.pooler_output)
+            image, text_embeds = image_text_features(
+                model, pixels.to(bundle.device), tokens["input_ids"], tokens["attention_mask"]
+            )
         images.append(torch.nn.functional.normalize(image.float(), dim=-1).cpu())
         texts.append(torch.nn.functional.normalize(text_embeds.float(), dim=-1).cpu())
         labels.append(label)

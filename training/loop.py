@@ -29,13 +29,15 @@ from training.config import TrainConfig
 from training.contrastive import contrastive_loss, global_mean
 from training.dataset import ClipPairDataset, GlobalBatchSampler
 from training.distributed import DistInfo, any_rank
+from training.families import image_text_features
 
 MAX_LOGIT_SCALE = math.log(100.0)
 
 
 class ContrastiveModel(nn.Module):
-    """Wraps a ``CLIPModel`` (LoRA layers included) so one ``forward`` gives normalised image
-    and text embeddings and the temperature — the unit DistributedDataParallel wraps."""
+    """Wraps a ``CLIPModel`` or ``OpenClipModel`` (LoRA layers included) so one ``forward``
+    gives normalised image and text embeddings and the temperature — the unit
+    DistributedDataParallel wraps."""
 
     def __init__(self, clip) -> None:
         super().__init__()
@@ -43,9 +45,7 @@ class ContrastiveModel(nn.Module):
 
     def forward(self, pixel_values, input_ids, attention_mask):
         clip = self.clip
-        image = clip.visual_projection(clip.vision_model(pixel_values=pixel_values).pooler_output)
-        words = clip.text_model(input_ids=input_ids, attention_mask=attention_mask)
-        text = clip.text_projection(words.pooler_output)
+        image, text = image_text_features(clip, pixel_values, input_ids, attention_mask)
         scale = clip.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
         return F.normalize(image.float(), dim=-1), F.normalize(text.float(), dim=-1), scale
 

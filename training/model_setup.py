@@ -1,6 +1,8 @@
 """The model to train: a base CLIP (any ``load_model`` source) or a new one from scratch, with
-the chosen method — full fine-tuning, frozen layers, or LoRA (peft) — and saving as a plain
-CLIP Hugging Face folder (LoRA merged) that ``load_model`` opens."""
+the chosen method — full fine-tuning, frozen layers, or LoRA (peft, per-family default target
+layers) — and saving in the base's own layout (LoRA merged) that ``load_model`` opens: a Hugging
+Face CLIP folder, or for an open_clip base an open_clip folder with the same config, weight
+format and tokenizer files. A base whose folder states a no-derivatives licence is refused."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ import torch
 
 from medgrad_desktop.errors import DataError, ModelLoadError
 from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD
+from medgrad_desktop.explain.open_clip.folder import save_folder
+from medgrad_desktop.explain.open_clip.model import OpenClipModel
 from training.config import TrainConfig
+from training.families import head_modules, head_parameters, last_blocks, lora_target_pattern
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,7 @@ class ModelSetup:
     image_mean: tuple[float, float, float]
     image_std: tuple[float, float, float]
     method: str
+    base_folder: Path | None = None  # an open_clip base: saves copy its layout
 
     def clip_model(self):
         """The underlying ``CLIPModel`` (LoRA layers still separate for LoRA)."""
@@ -90,7 +96,8 @@ def scratch_config(config: TrainConfig, tokenizer):
 
 
 def load_base(config: TrainConfig, weights_from: str | Path | None = None):
-    """(CLIPModel fp32 on CPU, tokenizer, image_size, mean, std) of the base model.
+    """(model fp32 on CPU, tokenizer, image_size, mean, std, open_clip folder or None) of the
+    base model: a ``CLIPModel``, or an ``OpenClipModel`` for an open_clip folder.
 
     ``weights_from``: a saved run folder (``last/``) whose weights replace the base's (resume).
     """
@@ -103,32 +110,42 @@ def load_base(config: TrainConfig, weights_from: str | Path | None = None):
         tokenizer = _load_tokenizer_folder(config.tokenizer)
         torch.manual_seed(config.seed)
         model = CLIPModel(scratch_config(config, tokenizer))
-        return model, tokenizer, config.image_size, CLIP_MEAN, CLIP_STD
+        return model, tokenizer, config.image_size, CLIP_MEAN, CLIP_STD, None
+    refuse_no_derivatives(source)
     bundle = load_model(source, device="cpu")
+    open_clip_folder = Path(bundle.source) if isinstance(bundle.model, OpenClipModel) else None
     return (
         bundle.model.float().train(),
         bundle.tokenizer,
         bundle.image_size,
         bundle.image_mean,
         bundle.image_std,
+        open_clip_folder,
     )
+
+
+def refuse_no_derivatives(source: str | Path) -> None:
+    """``DataError`` when the base model's folder states a no-derivatives licence."""
+    from medgrad_desktop.explain.open_clip.licence import no_derivatives_licence
+
+    folder = Path(str(source)).expanduser()
+    licence = no_derivatives_licence(folder) if folder.is_dir() else None
+    if licence:
+        raise DataError(
+            f"The licence of the model {folder.name} does not allow changed versions of it "
+            f'("{licence}"), so it cannot be fine-tuned. It can still be opened and explained.',
+            f"{folder}: {licence}",
+        )
 
 
 def _freeze_all_but_last(model, layers: int) -> None:
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    keep = [
-        model.visual_projection,
-        model.text_projection,
-        model.vision_model.post_layernorm,
-        model.text_model.final_layer_norm,
-    ]
-    if layers > 0:
-        keep += list(model.vision_model.encoder.layers[-layers:])
-        keep += list(model.text_model.encoder.layers[-layers:])
-    for module in keep:
+    for module in head_modules(model) + last_blocks(model, layers):
         for parameter in module.parameters():
             parameter.requires_grad_(True)
+    for parameter in head_parameters(model):
+        parameter.requires_grad_(True)
     model.logit_scale.requires_grad_(True)
 
 
@@ -139,7 +156,7 @@ def _add_lora(model, config: TrainConfig):
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
-        target_modules=list(config.lora_targets),
+        target_modules=lora_target_pattern(model, config.lora_towers, config.lora_targets),
         bias="none",
     )
     try:
@@ -154,7 +171,7 @@ def _add_lora(model, config: TrainConfig):
 
 def build_model(config: TrainConfig, weights_from: str | Path | None = None) -> ModelSetup:
     """The model to train, with the method of ``config`` applied."""
-    model, tokenizer, size, mean, std = load_base(config, weights_from)
+    model, tokenizer, size, mean, std, open_clip_folder = load_base(config, weights_from)
     if config.method == "frozen":
         _freeze_all_but_last(model, config.trainable_layers)
     elif config.method == "lora":
@@ -168,7 +185,9 @@ def build_model(config: TrainConfig, weights_from: str | Path | None = None) -> 
         trainable / 1e6,
         total / 1e6,
     )
-    return ModelSetup(model, tokenizer, int(size), tuple(mean), tuple(std), config.method)
+    return ModelSetup(
+        model, tokenizer, int(size), tuple(mean), tuple(std), config.method, open_clip_folder
+    )
 
 
 def plain_clip(setup: ModelSetup):
@@ -179,10 +198,13 @@ def plain_clip(setup: ModelSetup):
 
 
 def save_checkpoint(setup: ModelSetup, folder: Path, save_dtype: str = "float32") -> Path:
-    """Write ``folder`` as a Hugging Face CLIP folder (LoRA merged; fp16 if asked)."""
+    """Write ``folder`` in the base's layout (LoRA merged; fp16 if asked): an open_clip folder
+    for an open_clip base, else a Hugging Face CLIP folder."""
     from medgrad_desktop.explain import save_model_folder
 
     model = plain_clip(setup).cpu()
+    if setup.base_folder is not None:
+        return save_folder(model, setup.base_folder, folder, half=save_dtype == "float16")
     if save_dtype == "float16":
         model = model.half()
     folder.mkdir(parents=True, exist_ok=True)

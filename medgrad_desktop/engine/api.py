@@ -37,6 +37,7 @@ class ModelInfo:
     device: str
     image_size: int
     logit_scale: float
+    description: str = ""  # what was found, e.g. "BiomedCLIP-style open_clip model: …"
 
 
 @dataclass(frozen=True)

@@ -230,9 +230,12 @@ class ExplainEngine:
             self._submit(self._cpu, self._decode_stage, job)
         return [job.id for job in jobs]
 
-    def call_on_model_thread(self, call: Callable[[ModelBundle], object]) -> Future:
-        """Run ``call(bundle)`` on the model thread after the viewer's work (background jobs
-        such as folder embeddings); the ``Future`` holds its result or error."""
+    def call_on_model_thread(
+        self, call: Callable[[ModelBundle], object], urgent: bool = False
+    ) -> Future:
+        """Run ``call(bundle)`` on the model thread; the ``Future`` holds its result or error.
+        Background work (folder embeddings) waits for the viewer's requests; ``urgent`` calls
+        (a quick search the user waits for) only for the requests already queued."""
         future: Future = Future()
 
         def run() -> None:
@@ -243,7 +246,8 @@ class ExplainEngine:
             except BaseException as error:  # handed to the caller through the future
                 future.set_exception(error)
 
-        if not self._model.submit(run, LOW_PRIORITY, MODEL_CALL, order=1 << 62):
+        priority = 0 if urgent else LOW_PRIORITY
+        if not self._model.submit(run, priority, MODEL_CALL, order=1 << 62):
             future.set_exception(ComputeError("The viewer is closing."))
         return future
 

@@ -56,6 +56,7 @@ def model_info(bundle: ModelBundle) -> ModelInfo:
         device=str(bundle.device),
         image_size=bundle.image_size,
         logit_scale=bundle.logit_scale,
+        description=bundle.description,
     )
 
 

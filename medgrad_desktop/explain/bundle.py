@@ -38,6 +38,7 @@ class ModelBundle:
     image_std: tuple[float, float, float] = CLIP_STD
     source: str = ""
     name: str = ""
+    description: str = ""  # what was found, e.g. "BiomedCLIP-style open_clip model: …"
     vision: Any = field(default=None, repr=False)
     text: Any = field(default=None, repr=False)
     _text_cache: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict, repr=False)

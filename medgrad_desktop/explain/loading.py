@@ -18,6 +18,8 @@ from medgrad_desktop.explain.model_checks import (
     read_preprocessing,
     safetensors_shapes,
 )
+from medgrad_desktop.explain.open_clip.folder import is_open_clip_folder, open_folder
+from medgrad_desktop.explain.open_clip.spec import describe_hf_clip, normalisation_note
 from medgrad_desktop.paths import resource_path
 
 log = logging.getLogger(__name__)
@@ -145,6 +147,15 @@ def _load_state_dict_file(path: Path):
     return convert_openai_state_dict(read_checkpoint_file(path)), [path], None
 
 
+def model_source_for(chosen: Path) -> Path:
+    """What to open for a file picked in a file dialog: its folder when the file belongs to a
+    Hugging Face or open_clip model folder, else the file itself (a ``.pth`` state dict)."""
+    chosen = Path(chosen)
+    is_checkpoint = chosen.suffix.lower() in (".pth", ".pt", ".ckpt")
+    in_folder = (chosen.parent / "config.json").is_file() or is_open_clip_folder(chosen.parent)
+    return chosen.parent if in_folder and not is_checkpoint else chosen
+
+
 def load_model(
     source: str | Path = "demo", device: str | torch.device | None = None
 ) -> ModelBundle:
@@ -164,6 +175,8 @@ def _load_model(source: str | Path, device: str | torch.device | None) -> ModelB
     path = demo_model_dir() if str(source) == "demo" else Path(source).expanduser()
     if not path.exists():
         raise ModelLoadError(f"The model {name} could not be found.", str(path))
+    if path.is_dir() and is_open_clip_folder(path):
+        return _load_open_clip_folder(path, name, choose_device(device))
     if path.is_dir():
         model, weight_files, folder = _load_hf_folder(path)
     elif path.suffix.lower() in CHECKPOINT_SUFFIXES:
@@ -188,8 +201,30 @@ def _load_model(source: str | Path, device: str | torch.device | None) -> ModelB
         image_std=tuple(float(x) for x in std),
         source=str(path),
         name=name,
+        description=describe_hf_clip(model.config, mean, std),
     )
     log.info("Loaded %s from %s (%s)", name, path, bundle.model_id)
+    return bundle
+
+
+def _load_open_clip_folder(folder: Path, name: str, target: torch.device) -> ModelBundle:
+    """An open_clip hub folder (BiomedCLIP, DermLIP, …) as a ``ModelBundle``, offline."""
+    opened = open_folder(folder)
+    spec = opened.spec
+    bundle = ModelBundle(
+        model=opened.model.to(target),
+        tokenizer=opened.tokenizer,
+        device=target,
+        dtype=torch.float32,
+        model_id=weights_hash([opened.weight_file]),
+        image_size=spec.vision.image_size,
+        image_mean=spec.image_mean,
+        image_std=spec.image_std,
+        source=str(folder),
+        name=name,
+        description=spec.describe() + normalisation_note(spec.image_mean, spec.image_std),
+    )
+    log.info("Loaded %s from %s (%s): %s", name, folder, bundle.model_id, bundle.description)
     return bundle
 
 

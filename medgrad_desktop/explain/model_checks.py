@@ -63,13 +63,22 @@ def read_preprocessing(folder: Path) -> tuple[tuple, tuple]:
         raise ModelLoadError(
             f"The preprocessing settings file of {folder.name} is damaged.", f"{path}: not a dict"
         )
-    mean = _channel_values(config, "image_mean", CLIP_MEAN, folder.name)
-    std = _channel_values(config, "image_std", CLIP_STD, folder.name)
+    return normalisation(config, folder.name)
+
+
+def normalisation(
+    config: Mapping, name: str, keys: tuple[str, str] = ("image_mean", "image_std")
+) -> tuple[tuple, tuple]:
+    """(mean, std) under ``keys`` of a settings dict (CLIP's where absent), checked: three
+    finite numbers each, std above zero."""
+    mean_key, std_key = keys
+    mean = _channel_values(config, mean_key, CLIP_MEAN, name)
+    std = _channel_values(config, std_key, CLIP_STD, name)
     if min(std) <= 0:
         raise ModelLoadError(
-            f"The preprocessing settings of {folder.name} are wrong: 'image_std' must be "
+            f"The preprocessing settings of {name} are wrong: '{std_key}' must be "
             "greater than zero for every colour.",
-            f"image_std = {list(std)}",
+            f"{std_key} = {list(std)}",
         )
     return mean, std
 

@@ -56,6 +56,7 @@ def build_main_window(
     from medgrad_desktop.engine.engine import ExplainEngine
     from medgrad_desktop.qt.browse.browse_menu import install_browse_menu
     from medgrad_desktop.qt.explain_options import install_explain_options
+    from medgrad_desktop.qt.map_quality.map_quality_menu import install_map_quality_menu
     from medgrad_desktop.qt.rating.rating_menu import install_rating_mode
     from medgrad_desktop.qt.training.training_menu import install_training_menu
 
@@ -69,6 +70,7 @@ def build_main_window(
     install_rating_mode(window)
     install_training_menu(window)
     install_browse_menu(window)
+    install_map_quality_menu(window)
     return window
 
 

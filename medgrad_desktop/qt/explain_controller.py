@@ -185,7 +185,8 @@ class ExplainController(QObject):
         changed = self.model_info is None or self.model_info.model_id != info.model_id
         self.model_info = info
         self.status.set_model(info)
-        self.prompts.status.setText(f"Model: {info.name} on {info.device.upper()}")
+        found = f"\n{info.description}" if info.description else ""
+        self.prompts.status.setText(f"Model: {info.name} on {info.device.upper()}{found}")
         if changed and (self.shown is not None or not self._live):
             self.request_view()  # the maps on screen (if any) came from the previous model
 

@@ -125,6 +125,20 @@ class MainWindow(QMainWindow):
         """Add a mode's menu (e.g. "Rating session", "Training") to the menu bar and toolbar."""
         add_mode_menu(self, self.actions, menu)
 
+    def show_in_centre(self, widget: QWidget | None) -> None:
+        """Show ``widget`` in place of the comparison area (rating mode); None restores it."""
+        layout = self.comparison.parentWidget().layout()
+        for index in reversed(range(layout.count())):
+            other = layout.itemAt(index).widget()
+            if other is not None and other.property("centreOverride"):
+                layout.removeWidget(other)
+                other.hide()
+        if widget is not None:
+            widget.setProperty("centreOverride", True)
+            layout.insertWidget(layout.indexOf(self.comparison), widget, 1)
+            widget.show()
+        self.comparison.setVisible(widget is None)
+
     # -- opening things ---------------------------------------------------------------------
     def start(self, folder: Path | None, model: str | Path = "demo") -> None:
         """Load the prompt sets and the model, and open ``folder``."""
@@ -169,23 +183,20 @@ class MainWindow(QMainWindow):
             self.open_folder(Path(folder))
 
     def choose_model(self) -> None:
-        from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES
+        from medgrad_desktop.explain.loading import CHECKPOINT_SUFFIXES, model_source_for
 
         suffixes = " ".join(f"*{s}" for s in CHECKPOINT_SUFFIXES)
         chosen, _ = QFileDialog.getOpenFileName(
             self,
-            "Open a CLIP model (a file of a Hugging Face folder, or a .pth/.pt file)",
+            "Open a CLIP model (a file of a Hugging Face or open_clip folder, or a .pth/.pt file)",
             self.last_folder(),
-            filter=f"CLIP model (config.json {suffixes});;All files (*)",
+            filter=f"CLIP model (config.json open_clip_config.json {suffixes});;All files (*)",
         )
         if not chosen:
             return
         path = Path(chosen)
         self.remember_folder(path)
-        is_checkpoint = path.suffix.lower() in (".pth", ".pt", ".ckpt")
-        self.open_model(
-            path if is_checkpoint or not (path.parent / "config.json").is_file() else path.parent
-        )
+        self.open_model(model_source_for(path))
 
     def edit_prompt_set(self) -> None:
         prompt_set = self.prompt_panel.prompt_set

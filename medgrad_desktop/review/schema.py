@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-METHODS = ("gradcam", "gradeclip", "medgrad")
-"""Explanation method names, as used by ``medgrad_desktop.explain``."""
-METHOD_TITLES = {"gradcam": "Grad-CAM", "gradeclip": "Grad-ECLIP", "medgrad": "MedGrad-ECLIP"}
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
+
+__all__ = ["METHODS", "METHOD_TITLES", "MIGRATIONS", "TRIGGERS", "latest_version"]
 
 SCORE_MIN = 1
 SCORE_MAX = 5

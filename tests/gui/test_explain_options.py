@@ -40,5 +40,10 @@ def test_choosing_variant_and_geometry_recomputes_and_labels_the_maps(
     for method, panel in comparison.panels.items():
         np.testing.assert_allclose(panel.map, expected.maps[method][prompt], atol=1e-4)
     assert not np.allclose(comparison.panels["gradcam"].map, before["gradcam"], atol=1e-3)
+    caption = " ".join(main_window.exporter.settings().caption_lines())
+    assert "Authors' code (Zhao et al. 2024)" in caption and "Keep aspect ratio" in caption
     exported = tmp_path / "comparison.png"
-    assert main_window.export_png(exported) and exported.stat().st_size > 0
+    worker = main_window.export_png(exported)
+    with qtbot.waitSignal(worker.finished, timeout=20_000):
+        pass
+    assert main_window.exporter.last_written == exported

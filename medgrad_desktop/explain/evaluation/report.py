@@ -63,10 +63,19 @@ def _figure(width: float, height: float, columns: int = 1):
     return fig, axes
 
 
-def _cell(summary: dict) -> str:
+def summary_text(summary: dict, html_break: bool = False) -> str:
+    """``mean [ci_low, ci_high]`` to 3 decimals ("–" without data); in HTML the interval
+    goes on a second, smaller line."""
     if summary["mean"] is None:
         return "–"
-    return f"{summary['mean']:.3f} [{summary['ci_low']:.3f}, {summary['ci_high']:.3f}]"
+    interval = f"[{summary['ci_low']:.3f}, {summary['ci_high']:.3f}]"
+    if html_break:
+        return f"{summary['mean']:.3f}<br><small>{interval}</small>"
+    return f"{summary['mean']:.3f} {interval}"
+
+
+def _cell(summary: dict) -> str:
+    return summary_text(summary, html_break=True)
 
 
 def metric_table(metrics: dict) -> str:
@@ -148,9 +157,9 @@ def sweep_figure(metrics: dict) -> str:
     for ax, metric in zip(axes, shown, strict=True):
         means, errors = _with_errors([sweep[r][metric] for r in radii])
         ax.errorbar(x, means, yerr=errors, marker="o", capsize=3)
-        ax.set_xlabel("entropy radius (px of the model input)")
         ax.set_title(METRIC_TITLES[metric], fontsize=9)
         ax.grid(alpha=0.3)
+    fig.supxlabel("entropy radius (pixels of the model input)", fontsize=9)
     return _svg(fig)
 
 

@@ -255,9 +255,14 @@ def evaluate_folder(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     provenance: dict | None = None,
+    run_model: Callable[[Callable[[], object]], object] | None = None,
 ) -> dict:
     """Evaluate the first ``n`` images of ``dataset`` (all by default) into ``out_dir``; resume
-    a stopped run with the same settings. Returns the metrics (also written to metrics.json)."""
+    a stopped run with the same settings. Returns the metrics (also written to metrics.json).
+
+    ``run_model(call)`` runs each model-bound step (one image, the sanity checks) where the
+    model lives, e.g. on the app's model thread; by default it runs here."""
+    run = run_model or (lambda call: call())
     from medgrad_desktop.explain.evaluation.aggregate import summarise
     from medgrad_desktop.explain.evaluation.report import write_report
 
@@ -280,7 +285,7 @@ def evaluate_folder(
         if should_stop is not None and should_stop():
             raise EvaluationStopped("The evaluation was stopped; run it again to continue.")
         try:
-            record = score_image(bundle, item, dataset.prompts, settings)
+            record = run(lambda item=item: score_image(bundle, item, dataset.prompts, settings))
         except MedGradError as exc:
             log.error("%s: %s (%s)", item.image, exc, exc.details)
             record = {"key": item.key, "image": str(item.image), "error": str(exc), "cases": []}
@@ -290,7 +295,9 @@ def evaluate_folder(
     report(len(items), len(items), "summarising")
     wanted = {item.key for item in items}
     records = [r for r in records if r["key"] in wanted]
-    sanity = _sanity(bundle, dataset, records, settings, folder, report)
+    if should_stop is not None and should_stop():
+        raise EvaluationStopped("The evaluation was stopped; run it again to continue.")
+    sanity = run(lambda: _sanity(bundle, dataset, records, settings, folder, report))
     metrics = summarise(records, settings, sanity, bundle, dataset, provenance or {})
     folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     write_report(metrics, folder.report)

@@ -23,7 +23,8 @@ A **text tower** (``TextTower``) has ``tokenize(texts)`` → model inputs and ``
 → (K, D) L2-normalised embeddings.
 
 ``vision_tower_for(model)`` / ``text_tower_for(model, tokenizer)`` pick the adapter of a loaded
-model (``hf_clip`` for transformers' ``CLIPModel``); new families register an adapter here.
+model (``hf_clip`` for transformers' ``CLIPModel``, ``open_clip`` for open_clip folders); a
+new family adds its adapter module and one branch here.
 """
 
 from __future__ import annotations
@@ -41,17 +42,25 @@ __all__ = [
 
 def vision_tower_for(model) -> VisionTower:
     """The vision tower adapter for a loaded model."""
-    from medgrad_desktop.explain.towers.hf_clip import HFClipVisionTower
-
     if hasattr(model, "vision_model") and hasattr(model, "visual_projection"):
+        from medgrad_desktop.explain.towers.hf_clip import HFClipVisionTower
+
         return HFClipVisionTower(model)
+    if hasattr(model, "visual") and hasattr(model, "spec"):
+        from medgrad_desktop.explain.towers.open_clip import OpenClipVisionTower
+
+        return OpenClipVisionTower(model)
     raise TypeError(f"No vision tower adapter for {type(model).__name__}.")
 
 
 def text_tower_for(model, tokenizer) -> TextTower:
     """The text tower adapter for a loaded model and its tokenizer."""
-    from medgrad_desktop.explain.towers.hf_clip import HFClipTextTower
-
     if hasattr(model, "text_model") and hasattr(model, "text_projection"):
+        from medgrad_desktop.explain.towers.hf_clip import HFClipTextTower
+
         return HFClipTextTower(model, tokenizer)
+    if hasattr(model, "text") and hasattr(model, "spec"):
+        from medgrad_desktop.explain.towers.open_clip import OpenClipTextTower
+
+        return OpenClipTextTower(model, tokenizer)
     raise TypeError(f"No text tower adapter for {type(model).__name__}.")

@@ -48,6 +48,7 @@ class BrowseWindow(QWidget):
         self.predictions: Predictions | None = None
         self.scores: np.ndarray | None = None
         self.query_text = ""
+        self._index_note = ""
         self.search = SearchPanel()
         self.triage_panel = TriagePanel()
         self.job = EmbeddingJob(self, cache=cache)
@@ -130,10 +131,9 @@ class BrowseWindow(QWidget):
     def _on_embedded(self, embeddings: FolderEmbeddings, bundle) -> None:
         self.embeddings, self.bundle = embeddings, bundle
         self.search.set_progress(1, 1)
-        message = f"{len(embeddings)} images indexed."
+        self._index_note = f"{len(embeddings)} images indexed."
         if embeddings.failed:
-            message += f" {len(embeddings.failed)} could not be read and are left out."
-        self._show_status(message)
+            self._index_note += f" {len(embeddings.failed)} could not be read and are left out."
         self.refresh()
         self._predict()
 
@@ -200,8 +200,10 @@ class BrowseWindow(QWidget):
             self.search.min_probability.value() if self.predictions is not None else 0.0,
         )
         self.search.grid.set_entries(self.folder, [self._entry(row) for row in rows])
-        if self.scores is not None:
-            self._show_status(f"{len(rows)} images, best match first for “{self.query_text}”.")
+        shown = f"{self._index_note} Showing {len(rows)} of {len(names)}"
+        if self.scores is not None and self.search.sort_key() == "similarity":
+            shown += f", best match first for “{self.query_text}”"
+        self._show_status(shown + ".")
 
     def _entry(self, row: int) -> GridEntry:
         name = self.embeddings.names[row]

@@ -80,7 +80,7 @@ class EmbeddingJob(QObject):
     def _run(self, engine, folder, names, generation, stop) -> None:
         forward = self._forward
         try:
-            bundle = _wait(engine.call_on_model_thread(lambda b: b), stop)
+            bundle = _wait(engine.call_on_model_thread(lambda b: b, urgent=True), stop)
 
             def on_model_thread(call):
                 def checked(current):

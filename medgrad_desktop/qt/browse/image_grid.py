@@ -135,7 +135,8 @@ class _TileDelegate(QStyledItemDelegate):
         self._paint_thumbnail(painter, image_rect, index.data(Qt.ItemDataRole.DecorationRole))
         badge = index.data(BADGE_ROLE)
         if badge:
-            self._paint_badge(painter, image_rect, badge, bool(index.data(RISK_ROLE)))
+            risky = bool(index.data(RISK_ROLE))
+            self._paint_badge(painter, rect, image_rect.y(), badge, risky)
         roles = option.palette.ColorRole
         painter.setPen(option.palette.color(roles.HighlightedText if selected else roles.Text))
         text_rect = QRect(rect.x(), image_rect.bottom() + 2, rect.width(), 34)
@@ -156,16 +157,19 @@ class _TileDelegate(QStyledItemDelegate):
         painter.drawPixmap(target, pixmap)
 
     @staticmethod
-    def _paint_badge(painter: QPainter, image_rect: QRect, badge: str, risky: bool) -> None:
+    def _paint_badge(painter: QPainter, tile: QRect, top: int, badge: str, risky: bool) -> None:
+        """The badge across the top of the thumbnail, as wide as its text (elided to the tile)."""
         painter.save()
         font = painter.font()
         font.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
         painter.setFont(font)
-        width = min(painter.fontMetrics().horizontalAdvance(badge) + 8, image_rect.width())
-        badge_rect = QRect(image_rect.x(), image_rect.y(), width, 15)
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(badge, Qt.TextElideMode.ElideMiddle, tile.width() - 8)
+        width = metrics.horizontalAdvance(text) + 8
+        badge_rect = QRect(tile.x() + (tile.width() - width) // 2, top, width, metrics.height() + 2)
         painter.fillRect(badge_rect, QColor(170, 20, 20, 225) if risky else QColor(30, 30, 30, 200))
         painter.setPen(QColor("white"))
-        painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge)
+        painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
 

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 class ModelCall(QObject):
     """``run(engine, fn, tag)`` → ``done(tag, result)`` or ``failed(tag, message)``; only the
-    latest call of each tag reports."""
+    latest call of each tag reports. Calls are urgent: they go before background work."""
 
     done = Signal(str, object)
     failed = Signal(str, str)
@@ -29,7 +29,7 @@ class ModelCall(QObject):
     def run(self, engine, fn: Callable, tag: str) -> None:
         generation = self._latest.get(tag, 0) + 1
         self._latest[tag] = generation
-        future = engine.call_on_model_thread(fn)
+        future = engine.call_on_model_thread(fn, urgent=True)
         future.add_done_callback(lambda f: self._finished.emit(tag, generation, f))
 
     def _deliver(self, tag: str, generation: int, future: Future) -> None:

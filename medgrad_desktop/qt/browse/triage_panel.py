@@ -67,9 +67,10 @@ class ConfusionTable(QTableWidget):
             total = max(int(matrix[row].sum()), 1)
             for col in range(len(labels)):
                 count = int(matrix[row, col])
-                item = QTableWidgetItem(f"{count}\n{count / total:.0%} of row")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 share = count / total
+                percent = "<1%" if 0 < share < 0.01 else f"{share:.0%}"
+                item = QTableWidgetItem(f"{count}\n{percent} of row")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 base = (40, 110, 200) if row == col else (210, 60, 40)
                 shade = QColor(*base, int(30 + 200 * share) if count else 0)
                 item.setBackground(QBrush(shade))
@@ -91,11 +92,11 @@ class ReliabilityPlot(pg.PlotWidget):
 
     def show_triage(self, triage: Triage, ece: float) -> None:
         self.clear()
-        bins = reliability_bins(triage.confidence, triage.correct)
-        width = bins[0].high - bins[0].low
-        centres = [(b.low + b.high) / 2 for b in bins]
+        all_bins = reliability_bins(triage.confidence, triage.correct)
+        width = all_bins[0].high - all_bins[0].low
+        bins = [b for b in all_bins if b.count]
         bars = pg.BarGraphItem(
-            x=centres,
+            x=[(b.low + b.high) / 2 for b in bins],
             height=[b.accuracy for b in bins],
             width=width * 0.9,
             brush=QColor(60, 120, 200, 170),
@@ -103,14 +104,17 @@ class ReliabilityPlot(pg.PlotWidget):
         )
         self.addItem(bars)
         self.plot([0, 1], [0, 1], pen=pg.mkPen("grey", width=2, style=Qt.PenStyle.DashLine))
-        filled = [b for b in bins if b.count]
         self.plot(
-            [b.mean_confidence for b in filled],
-            [b.accuracy for b in filled],
+            [b.mean_confidence for b in bins],
+            [b.accuracy for b in bins],
             pen=None,
             symbol="o",
             symbolBrush="#e07020",
         )
+        for b in bins:
+            label = pg.TextItem(f"n={b.count}", color="k", anchor=(0.5, 1.0))
+            label.setPos((b.low + b.high) / 2, min(b.accuracy, 0.93) + 0.06)
+            self.addItem(label)
         self.setTitle(f"Reliability: ECE {ece:.3f} over {len(triage.names)} images", color="k")
 
 

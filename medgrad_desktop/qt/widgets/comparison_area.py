@@ -61,7 +61,8 @@ class ComparisonArea(QWidget):
         self.provenance.setObjectName("mapProvenance")
         self.provenance.setStyleSheet("color: #555; font-size: 11px")
         self.provenance.setWordWrap(True)
-        self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.provenance.setFixedHeight(self.colour_bar.sizeHint().height())  # two short lines
         footer = QHBoxLayout()
         footer.addWidget(self.colour_bar, 3)
         footer.addWidget(self.provenance, 2)

@@ -42,11 +42,14 @@ class StatusPanel:
 
     def set_model(self, info: ModelInfo) -> None:
         self.info, self.loading = info, False
+        found = f"{info.description}\n" if info.description else ""
         self.model.setToolTip(
-            f"{info.name}\nidentifier {info.model_id}\ninput {info.image_size} px\n"
+            f"{info.name}\n{found}identifier {info.model_id}\ninput {info.image_size} px\n"
             f"running on {info.device.upper()}"
         )
         self._refresh()
+        if info.description:
+            self.show_message(f"Opened {info.name}: {info.description}")
 
     def set_model_failed(self, still_open: ModelInfo | None) -> None:
         """Opening a model failed; ``still_open`` is the model that stays in use (or None)."""

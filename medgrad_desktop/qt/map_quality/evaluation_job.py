@@ -1,0 +1,107 @@
+"""The map-quality evaluation in a background thread; each image's model work runs on the
+engine's model thread (after the viewer's own requests). Progress, the metrics and errors
+arrive as queued signals; ``cancel()`` stops after the image being scored."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.explain.evaluation.runner import EvaluationStopped
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.2
+
+
+class EvaluationJob(QObject):
+    """``start(engine, data, settings, out, n)``; then ``progress(done, total, text)`` and one
+    of ``finished(metrics)``, ``failed(message)`` or ``stopped()``. Keep a reference until it
+    ends (no Qt parent, so closing the dialog never deletes a running job)."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(object)
+    failed = Signal(str)
+    stopped = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, engine, data: Path, settings, out: Path, n: int | None = None) -> None:
+        if self.running:
+            raise RuntimeError("An evaluation is already running.")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(engine, Path(data), settings, Path(out), n, self._stop),
+            daemon=True,
+            name="medgrad-map-quality",
+        )
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Block until the thread ends (tests and closing)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _run(self, engine, data, settings, out, n, stop) -> None:
+        from medgrad_desktop.explain.evaluation.datasets import load_mask_dataset
+        from medgrad_desktop.explain.evaluation.runner import evaluate_folder
+
+        def on_model_thread(call):
+            return _wait(engine.call_on_model_thread(lambda _bundle: call()), stop)
+
+        try:
+            dataset = load_mask_dataset(data)
+            bundle = _wait(engine.call_on_model_thread(lambda b: b), stop)
+            metrics = evaluate_folder(
+                bundle,
+                dataset,
+                settings,
+                out,
+                n=n,
+                progress=lambda done, total, text: self.progress.emit(done, total, text),
+                should_stop=stop.is_set,
+                run_model=on_model_thread,
+            )
+        except EvaluationStopped:
+            self.stopped.emit()
+            return
+        except MedGradError as error:
+            log.info("Map quality failed: %s (%s)", error.message, error.details)
+            self.failed.emit(error.message)
+            return
+        except Exception:  # an unexpected bug still answers the dialog; logged in full
+            log.exception("Map quality failed unexpectedly")
+            self.failed.emit("The evaluation stopped because of an unexpected error.")
+            return
+        self.finished.emit(metrics)
+
+
+def _wait(future: Future, stop: threading.Event):
+    """The future's result; once ``stop`` is set, a call not yet started is withdrawn."""
+    while True:
+        try:
+            return future.result(timeout=POLL_S)
+        except CancelledError:
+            raise EvaluationStopped("The evaluation was stopped.") from None
+        except FutureTimeout:
+            if stop.is_set() and future.cancel():
+                raise EvaluationStopped("The evaluation was stopped.") from None
