@@ -59,7 +59,7 @@ def pixel_evidence(
     with torch.no_grad(), torch.autocast(device, trunk_dtype or torch.bfloat16, enabled=half):
         x = tower.trunk(pixels)
     with torch.autocast(device, enabled=False):
-        layer = LastLayer(tower, x.float(), texts.float(), variant)
+        layer = LastLayer(tower, x.float(), texts.float(), variant, pixels=pixels)
         out = {"similarity": layer.model_similarity}
         for name in methods:
             scores = get_method(name).patch_scores(layer)
