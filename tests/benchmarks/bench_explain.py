@@ -15,6 +15,11 @@ of every method's maps with the fp32 maps (the measured tolerance).
     python tests/benchmarks/bench_explain.py [--device cpu|cuda] [--k 8] [--runs 5]
         [--batch N] [--geometry square|aspect|native] [--variant model|zhao2024]
         [--precision fp32|bf16|fp16]
+
+``--graphs`` (CUDA): one image, 3 maps × K prompts, the viewer's path — evidence replayed from
+a CUDA graph (``engine.cuda_graphs``, bf16 trunk) against the same call eager. Last line:
+``single-image evidence (K=<k>, 3 maps, cuda): <a> ms with CUDA graphs, <b> ms eager,
+eager/graphs <ratio>x``.
 """
 
 from __future__ import annotations
@@ -98,6 +103,27 @@ def pearson_by_method(exact, approx) -> dict[str, float]:
     return out
 
 
+def graph_latency(device: torch.device, k: int, runs: int) -> None:
+    """The viewer's single-image latency with and without CUDA-graph replay."""
+    from medgrad_desktop.engine.cuda_graphs import GraphedEvidence
+
+    bundle = vit_b16_bundle(device)
+    image = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    texts = bundle.encode_text([f"dermoscopic criterion number {i}" for i in range(k)])
+    graphed = GraphedEvidence(graphs=device.type == "cuda")
+    eager = lambda: compute_evidence(bundle, image, texts)  # noqa: E731
+    replay = lambda: compute_evidence(bundle, image, texts, pixel_function=graphed)  # noqa: E731
+    replay()  # captures the graph
+    eager()
+    eager_time = timed(eager, runs, device)
+    graph_time = timed(replay, runs, device)
+    path = "CUDA graphs" if graphed.graphs else "the bucket path (no graphs without CUDA)"
+    print(
+        f"single-image evidence (K={k}, 3 maps, {device.type}): {graph_time * 1000:.2f} ms with "
+        f"{path}, {eager_time * 1000:.2f} ms eager, eager/graphs {eager_time / graph_time:.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu")
@@ -107,8 +133,12 @@ def main() -> None:
     parser.add_argument("--geometry", default="square", choices=("square", "aspect", "native"))
     parser.add_argument("--variant", default="model", choices=("model", "zhao2024"))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
+    parser.add_argument("--graphs", action="store_true", help="CUDA-graph vs eager, one image")
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.graphs:
+        graph_latency(device, args.k, max(args.runs, 20) if device.type == "cuda" else args.runs)
+        return
     bundle = vit_b16_bundle(device)
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (450, 600, 3), dtype=np.uint8) for _ in range(args.batch)]
