@@ -211,6 +211,7 @@ class RatingController(QObject):
     def step_case(self, step: int) -> None:
         following = self._neighbour(self.index, step)
         if following is not None:
+            self.bar.show_message("")
             self.show_case(following)
 
     def _neighbour(self, index: int | None, step: int) -> int | None:
@@ -234,6 +235,7 @@ class RatingController(QObject):
         if following is None:
             self.bar.show_message(self._ending_text())
             return
+        self.bar.show_message("")
         self.show_case(following)
 
     # -- engine answers ---------------------------------------------------------------------
