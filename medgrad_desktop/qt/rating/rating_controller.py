@@ -127,6 +127,7 @@ class RatingController(QObject):
         w.bridge.sig_image_loaded.disconnect(self._on_image)
         w.state.rating_mode = False
         self.mode.leave()
+        self.view = None
         self.session.close()
         w.controller.show_path(w.browser.current_path())
         self.left.emit()
@@ -406,7 +407,7 @@ class RatingController(QObject):
         return ALL_DONE_TEXT if done == total else NOTHING_LEFT_TEXT
 
     def _read_only_note(self) -> str:
-        if not self.session.store.read_only:
+        if not self.session.store.read_only or self.session.tamper_warning:
             return ""
         return "This session file is open for reading only; ratings cannot be saved."
 
