@@ -58,6 +58,7 @@ def test_tampered_session_opens_read_only_with_a_warning(
         b for b in main_window.findChildren(QMessageBox) if b.objectName() == "tamperWarningBox"
     ]
     assert boxes and "reading only" in boxes[0].text()
+    boxes[0].close()
     wait_ratable(qtbot, controller)
     assert not controller.rate(1, 3)
     assert "reading only" in controller.rows[1].status.toolTip()
