@@ -17,7 +17,9 @@ from medgrad_desktop.explain.cli_inputs import (
     output_stems,
 )
 from medgrad_desktop.explain.cli_outputs import OutputDiskFull, write_outputs
+from medgrad_desktop.explain.geometry import GEOMETRIES
 from medgrad_desktop.explain.listing import display_name
+from medgrad_desktop.explain.provenance import VARIANTS
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,34 @@ def register(subparsers) -> None:
         help="also write the display maps at the image's full resolution (<stem>_<method>.npy;"
         " large: prompts × pixels × 4 bytes per method)",
     )
+    parser.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default="model",
+        help='"model": the formulas on the model\'s own forward pass; "zhao2024": the '
+        "Grad-ECLIP authors' released code (one attention head), as in the papers' figures",
+    )
+    parser.add_argument(
+        "--geometry",
+        choices=GEOMETRIES,
+        default="square",
+        help='"square": whole image squeezed to the model size; "aspect": short side at the '
+        'model size; "native": the image\'s own size (short side at most 640 px)',
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=8, help="images explained together (default 8)"
+    )
+    parser.add_argument(
+        "--exact-entropy",
+        action="store_true",
+        help="compute MedGrad's entropy weight at full resolution (slower)",
+    )
     parser.set_defaults(handler=run)
+
+
+KEEP_DECODED_BYTES = 16 * 1024 * 1024
+"""A decoded image up to this size is kept while its batch is explained; a larger one is
+decoded again for writing its outputs (memory stays bounded for any batch size)."""
 
 
 def _fail(path: Path, exc: MedGradError) -> None:
@@ -54,10 +83,64 @@ def _fail(path: Path, exc: MedGradError) -> None:
     print(f"skipped {display_name(str(path))}: {display_name(str(exc))}", file=sys.stderr)
 
 
-def _evidence(bundle, image: np.ndarray, texts):
-    from medgrad_desktop.explain import compute_evidence
+def _evidence(bundle, inputs: list[np.ndarray], texts, args) -> list:
+    """Evidence of a batch of model inputs in one trunk pass and one pull-back (what
+    ``explain_many`` runs; maps are then rendered per image within the memory bounds). When
+    the batch fails, image by image, so one bad image is reported alone: each entry is an
+    ``Evidence`` or the ``MedGradError`` of that image."""
+    from medgrad_desktop.explain.batch_evidence import evidence_for_images
 
-    return compute_evidence(bundle, image, texts)
+    def batch(images: list[np.ndarray]) -> list:
+        return evidence_for_images(
+            bundle,
+            images,
+            texts,
+            variant=args.variant,
+            geometry=args.geometry,
+            batch_size=args.batch_size,
+        )
+
+    try:
+        return batch(inputs)
+    except MedGradError as exc:
+        if len(inputs) == 1:
+            return [exc]
+    results = []
+    for one in inputs:
+        try:
+            results += batch([one])
+        except MedGradError as exc:
+            results.append(exc)
+    return results
+
+
+def _prepare(bundle, path: Path, geometry: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """(the decoded image if small enough to keep, its model input); raises ``MedGradError``."""
+    from medgrad_desktop.explain import load_image
+
+    with unexpected_errors_as(
+        ComputeError, f"The image {display_name(path.name)}", "could not be read"
+    ):
+        rgb = load_image(path)
+        model_input = bundle.resize_for_model(rgb, geometry)
+    return (rgb if rgb.nbytes <= KEEP_DECODED_BYTES else None), model_input
+
+
+def _write(bundle, path: Path, stem: Path, rgb, evidence, prompt_set, args) -> None:
+    from medgrad_desktop.explain import load_image
+
+    with unexpected_errors_as(
+        ComputeError, f"The image {display_name(path.name)}", "could not be explained"
+    ):
+        try:
+            image = rgb if rgb is not None else load_image(path)
+            write_outputs(path, stem, image, evidence, prompt_set, bundle, args)
+        except OutputDiskFull:
+            raise
+        except OSError as exc:
+            raise ComputeError(
+                f"The outputs of {display_name(path.name)} could not be written.", repr(exc)
+            ) from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     (each reported, then a summary), 2 for unusable arguments, model or prompts."""
     from tqdm import tqdm
 
-    from medgrad_desktop.explain import load_image, load_model
+    from medgrad_desktop.explain import load_model
     from medgrad_desktop.explain.prompt_sets import bundled_prompt_sets, load_prompt_set
 
     try:
@@ -89,29 +172,33 @@ def run(args: argparse.Namespace) -> int:
     for name, reason in skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     stems = output_stems(images, args.out)
-    done = 0
-    for path in tqdm(images, desc="explaining", unit="image", disable=len(images) < 2):
-        try:
-            with unexpected_errors_as(
-                ComputeError, f"The image {display_name(path.name)}", "could not be explained"
-            ):
+    done, full = 0, False
+    with tqdm(total=len(images), desc="explaining", unit="image", disable=len(images) < 2) as bar:
+        for start in range(0, len(images), args.batch_size):
+            chunk, prepared = images[start : start + args.batch_size], []
+            for path in chunk:
                 try:
-                    rgb = load_image(path)
-                    evidence = _evidence(bundle, rgb, texts)
-                    write_outputs(path, stems[path], rgb, evidence, prompt_set, bundle, args)
-                except OutputDiskFull:
-                    raise
-                except OSError as exc:
-                    raise ComputeError(
-                        f"The outputs of {display_name(path.name)} could not be written.", repr(exc)
-                    ) from exc
-        except OutputDiskFull as exc:
-            _fail(path, exc)
-            break  # the images after this one would not fit either
-        except MedGradError as exc:
-            _fail(path, exc)
-            continue
-        done += 1
+                    prepared.append((path, *_prepare(bundle, path, args.geometry)))
+                except MedGradError as exc:
+                    _fail(path, exc)
+            inputs = [model_input for _, _, model_input in prepared]
+            outcomes = _evidence(bundle, inputs, texts, args) if inputs else []
+            for (path, rgb, _), evidence in zip(prepared, outcomes, strict=True):
+                try:
+                    if isinstance(evidence, MedGradError):
+                        raise evidence
+                    _write(bundle, path, stems[path], rgb, evidence, prompt_set, args)
+                except OutputDiskFull as exc:
+                    _fail(path, exc)
+                    full = True
+                    break  # the images after this one would not fit either
+                except MedGradError as exc:
+                    _fail(path, exc)
+                    continue
+                done += 1
+            bar.update(len(chunk))
+            if full:
+                break
     total = len(images) + len(skipped)
     if done < total:
         print(

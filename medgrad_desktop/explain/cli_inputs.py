@@ -34,6 +34,8 @@ def check_arguments(args) -> None:
         raise UsageError(
             f"The colour map '{args.colormap}' is unknown; choose one of {', '.join(COLORMAPS)}."
         )
+    if getattr(args, "batch_size", 1) < 1:
+        raise UsageError(f"The batch size must be at least 1 (got {args.batch_size}).")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"The output {display_name(args.out.name)} exists and is not a folder.")
 

@@ -27,6 +27,7 @@ from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
 from medgrad_desktop.explain.export_panel import PANEL_IMAGE_SIDE, save_panel
 from medgrad_desktop.explain.listing import display_name
+from medgrad_desktop.explain.methods import get_method
 from medgrad_desktop.explain.zero_shot import prompt_probabilities
 
 PROBABILITY_DEFINITION = (
@@ -73,18 +74,24 @@ def _summary(path: Path, evidence, prompt_set, bundle, args, probabilities) -> d
         "probability_definition": PROBABILITY_DEFINITION,
         "entropy_radius": args.radius,
         "full_maps": bool(args.full_maps),
+        "variant": evidence.variant,
+        "geometry": evidence.geometry,
+        "exact_entropy": bool(args.exact_entropy),
         "notice": RESEARCH_NOTICE,
     }
 
 
-def write_full_maps(evidence, image: np.ndarray, stem: Path, model_side: int, radius) -> None:
+def write_full_maps(
+    evidence, image: np.ndarray, stem: Path, model_side: int, radius, exact: bool = False
+) -> None:
     """``<stem>_<method>.npy`` (K, H, W) float32, rendered and appended one prompt at a time
     (plain writes, not a memory map, so not even address space grows with K)."""
     height, width = image.shape[:2]
     weight = None
     for method, patch in evidence.patch_maps.items():
-        if method == "medgrad" and weight is None:
-            weight = entropy_weight(image, radius, model_side)
+        entropy_weighted = get_method(method).pixel_weight == "entropy"
+        if entropy_weighted and weight is None:
+            weight = entropy_weight(image, radius, model_side, exact=exact)
         header = {"descr": "<f4", "fortran_order": False, "shape": (len(patch), height, width)}
         with open(f"{stem}_{method}.npy", "wb") as handle:
             np.lib.format.write_array_header_1_0(handle, header)
@@ -92,7 +99,7 @@ def write_full_maps(evidence, image: np.ndarray, stem: Path, model_side: int, ra
                 one = patch[k : k + 1]
                 rendered = (
                     medgrad_display_maps(one, weight)
-                    if method == "medgrad"
+                    if entropy_weighted
                     else display_maps(one, height, width)
                 )
                 handle.write(np.ascontiguousarray(rendered[0], dtype="<f4").tobytes())
@@ -129,7 +136,11 @@ def write_outputs(path: Path, stem: Path, image, evidence, prompt_set, bundle, a
             similarity=evidence.similarity,
             probability=evidence.probability,
             patch_maps=evidence.patch_maps,
-            maps=render_maps(evidence, small, bundle.image_size, args.radius),
+            maps=render_maps(
+                evidence, small, bundle.image_size, args.radius, exact_entropy=args.exact_entropy
+            ),
+            variant=evidence.variant,
+            geometry=evidence.geometry,
         )
         written.append(Path(f"{stem}_panel.png"))
         save_panel(
@@ -143,7 +154,9 @@ def write_outputs(path: Path, stem: Path, image, evidence, prompt_set, bundle, a
         )
         if args.full_maps:
             written += [Path(f"{stem}_{method}.npy") for method in evidence.patch_maps]
-            write_full_maps(evidence, image, stem, bundle.image_size, args.radius)
+            write_full_maps(
+                evidence, image, stem, bundle.image_size, args.radius, args.exact_entropy
+            )
     except BaseException as exc:
         for partial in written:
             partial.unlink(missing_ok=True)

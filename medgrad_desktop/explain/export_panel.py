@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from medgrad_desktop import RESEARCH_NOTICE
-from medgrad_desktop.explain.attribution import METHOD_TITLES, ExplainResult
+from medgrad_desktop.explain.attribution import ExplainResult
 from medgrad_desktop.explain.colormaps import blend
 from medgrad_desktop.explain.display import has_positive_evidence
+from medgrad_desktop.explain.methods import method_title
+from medgrad_desktop.explain.provenance import provenance_caption
 
 PANEL_IMAGE_SIDE = 384
 """Longest side (pixels) of the image and maps drawn in a panel."""
@@ -81,9 +83,10 @@ def save_panel(
             axes[row, col].set_yticks([])
             if row == 0:
                 axes[row, col].set_title(
-                    "Original" if col == 0 else METHOD_TITLES[methods[col - 1]], fontsize=9
+                    "Original" if col == 0 else method_title(methods[col - 1]), fontsize=9
                 )
-    figure.suptitle(f"{title}\n{RESEARCH_NOTICE}", fontsize=8)
+    caption = provenance_caption(result.variant, result.geometry)
+    figure.suptitle(f"{title}\n{caption}\n{RESEARCH_NOTICE}", fontsize=8)
     figure.tight_layout(rect=(0.12, 0, 1, 0.97))
     figure.savefig(path)
     return path
