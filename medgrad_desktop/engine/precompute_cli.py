@@ -33,7 +33,7 @@ def register(subparsers) -> None:
         help="prompt set (.yaml) or text file, one prompt per line (default: the PH² prompt set)",
     )
     parser.add_argument(
-        "--methods", default=",".join(METHODS), help=f"comma-separated (default {','.join(METHODS)})"
+        "--methods", default=",".join(METHODS), help="comma-separated (default: %(default)s)"
     )
     parser.add_argument("--variant", default="model", help="model (default) or zhao2024")
     parser.add_argument("--geometry", default="square", help="square (default), aspect, native")
