@@ -41,10 +41,12 @@ class ComputeError(MedGradError):
 
 
 @contextlib.contextmanager
-def unexpected_errors_as(error_type: type[MedGradError], subject: str):
+def unexpected_errors_as(
+    error_type: type[MedGradError], subject: str, failed: str = "could not be opened"
+):
     """Let ``MedGradError`` pass and turn any other exception into ``error_type`` with the
-    plain message "<subject> could not be opened because of an unexpected error (log
-    reference R)."; the traceback is logged under R so support can find it."""
+    plain message "<subject> <failed> because of an unexpected error (log reference R)."; the
+    traceback is logged under R so support can find it."""
     try:
         yield
     except MedGradError:
@@ -57,7 +59,7 @@ def unexpected_errors_as(error_type: type[MedGradError], subject: str):
             "Unexpected error (log reference %s) for %s", reference, subject
         )
         raise error_type(
-            f"{subject} could not be opened because of an unexpected error "
+            f"{subject} {failed} because of an unexpected error "
             f"(log reference {reference}).",
             f"{type(exc).__name__}: {exc}",
         ) from exc

@@ -44,13 +44,16 @@ class ModelInfo:
 class ExplainRequest:
     """Explain one image against prompts. Each prompt is an ensemble of one or more texts whose
     embeddings are averaged (``ModelBundle.encode_prompts``). ``priority`` 0 = the view (latest
-    wins, supersedes queued view requests), 1 = prefetch (runs only when no view request waits)."""
+    wins, supersedes queued view requests), 1 = prefetch (runs only when no view request waits).
+    ``variant`` and ``geometry`` are ``explain``'s options (part of the evidence cache key)."""
 
     path: Path
     prompts: tuple[tuple[str, ...], ...]
     methods: tuple[str, ...] = METHODS
     priority: int = 0
     request_id: int = 0
+    variant: str = "model"
+    geometry: str = "square"
 
 
 @dataclass

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @dataclass
 class DecodedImage:
     """``display``: RGB uint8, longer side ≤ ``DISPLAY_MAX_SIDE``; ``model_input``: the whole
-    image resized to ``model_side``² (None when no model size was known at decoding);
+    image resized for the model with ``geometry`` (None when no model size was known at decoding);
     ``content_hash`` is of the full-resolution pixels."""
 
     path: Path
@@ -29,6 +29,7 @@ class DecodedImage:
     model_side: int | None
     content_hash: str
     original_size: tuple[int, int]
+    geometry: str = "square"
 
     @property
     def nbytes(self) -> int:
@@ -40,13 +41,14 @@ class DecodedImage:
         return LoadedImage(self.path, self.display, self.content_hash, self.original_size)
 
 
-def file_key(path: Path, model_side: int | None) -> tuple:
-    """Cache key of a decoded file: changes when the file is modified or the model size changes."""
+def file_key(path: Path, model_side: int | None, geometry: str = "square") -> tuple:
+    """Cache key of a decoded file: changes when the file is modified or the model size or
+    the input geometry changes."""
     try:
         stat = path.stat()
     except OSError as exc:
         raise ImageLoadError(f"The image {path.name} no longer exists.", repr(exc)) from exc
-    return ("decoded", str(path), stat.st_mtime_ns, stat.st_size, model_side)
+    return ("decoded", str(path), stat.st_mtime_ns, stat.st_size, model_side, geometry)
 
 
 def fit_within(rgb: np.ndarray, max_side: int) -> np.ndarray:
@@ -59,7 +61,7 @@ def fit_within(rgb: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR), np.uint8)
 
 
-def decode_image(path: Path, bundle: ModelBundle | None) -> DecodedImage:
+def decode_image(path: Path, bundle: ModelBundle | None, geometry: str = "square") -> DecodedImage:
     """Read ``path`` (raises ``ImageLoadError``) and prepare the display copy, the hash and, when
     a model is known, its input (only ``bundle.resize_for_model`` is used: no torch work)."""
     rgb = load_image(path)
@@ -67,8 +69,9 @@ def decode_image(path: Path, bundle: ModelBundle | None) -> DecodedImage:
     return DecodedImage(
         path=path,
         display=fit_within(rgb, DISPLAY_MAX_SIDE),
-        model_input=bundle.resize_for_model(rgb) if bundle is not None else None,
+        model_input=bundle.resize_for_model(rgb, geometry) if bundle is not None else None,
         model_side=bundle.image_size if bundle is not None else None,
         content_hash=image_content_hash(rgb),
         original_size=(width, height),
+        geometry=geometry,
     )

@@ -52,7 +52,9 @@ from medgrad_desktop.errors import (
     ModelLoadError,
     unexpected_errors_as,
 )
+from medgrad_desktop.explain.geometry import check_geometry
 from medgrad_desktop.explain.method_names import METHODS, check_methods
+from medgrad_desktop.explain.provenance import check_variant
 
 if TYPE_CHECKING:
     from medgrad_desktop.engine.model_runner import ModelRunner
@@ -75,13 +77,15 @@ class ExplainEngine:
         self,
         listener: EngineListener,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
-        methods: Sequence[str] = METHODS,
+        methods: Sequence[str] | None = None,
         precompute_radii: Iterable[int] = ENTROPY_RADII,
         cpu_workers: int | None = None,
     ) -> None:
         limit_heap_retention()
         self.listener = listener
-        self.methods = check_methods(methods)
+        self.methods = check_methods(METHODS if methods is None else methods)
+        self.variant = "model"
+        self.geometry = "square"
         self.precompute_radii = tuple(int(r) for r in precompute_radii)
         evidence_bytes = cache_bytes // EVIDENCE_CACHE_SHARE
         self.evidence_cache = ByteLRUCache(evidence_bytes)
@@ -171,6 +175,12 @@ class ExplainEngine:
         with self._lock:
             self._prompts = normalised
             self._top_candidates = candidates
+
+    def set_options(self, variant: str | None = None, geometry: str | None = None) -> None:
+        """``explain``'s ``variant`` and ``geometry`` for later requests (None: unchanged)."""
+        with self._lock:
+            self.variant = check_variant(variant or self.variant)
+            self.geometry = check_geometry(geometry or self.geometry)
 
     def request_view(
         self, path: str | Path, prompt_index: int | None = 0, entropy_radius: int = 5
@@ -289,7 +299,13 @@ class ExplainEngine:
     def _new_job(self, path: Path, kind: str, prompt_index: int | None = 0, radius: int = 5) -> Job:
         with self._lock:
             request = ExplainRequest(
-                path, self._prompts, self.methods, int(kind == PREFETCH), next(self._ids)
+                path,
+                self._prompts,
+                self.methods,
+                int(kind == PREFETCH),
+                next(self._ids),
+                variant=self.variant,
+                geometry=self.geometry,
             )
             self._active.add(request.request_id)
             candidates = self._top_candidates
@@ -384,25 +400,35 @@ class ExplainEngine:
         self._view_has_evidence(job)
         self._finish(job)
 
-    def _decoded(self, path: Path, bundle: ModelBundle | None) -> DecodedImage:
-        key = file_key(path, bundle.image_size if bundle is not None else None)
+    def _decoded(self, path: Path, bundle: ModelBundle | None, geometry: str) -> DecodedImage:
+        key = file_key(path, bundle.image_size if bundle is not None else None, geometry)
         image = self.render_cache.get(key)
         if image is None:
-            image = decode_image(path, bundle)
+            image = decode_image(path, bundle, geometry)
             image.display.flags.writeable = False
             self.render_cache.put(key, image)
         return image
 
     @staticmethod
     def _evidence_key(bundle: ModelBundle, image: DecodedImage, request: ExplainRequest) -> tuple:
-        return ("evidence", bundle.model_id, image.content_hash, request.prompts, request.methods)
+        return (
+            "evidence",
+            bundle.model_id,
+            image.content_hash,
+            request.prompts,
+            request.methods,
+            request.variant,
+            request.geometry,
+        )
 
     def _known_evidence(self, bundle: ModelBundle, job: Job) -> Evidence | None:
         """Cached evidence, else the precomputed evidence in the image folder's store."""
         evidence = self.evidence_cache.get(job.evidence_key)
         if evidence is None:
             request = job.request
-            setting = EvidenceSetting(bundle.model_id, request.prompts, request.methods)
+            setting = EvidenceSetting(
+                bundle.model_id, request.prompts, request.methods, request.variant, request.geometry
+            )
             evidence = self.evidence_stores.get(job.path, setting, job.image.content_hash)
             if evidence is not None:
                 self.evidence_cache.put(job.evidence_key, evidence)
@@ -410,7 +436,7 @@ class ExplainEngine:
 
     def _decode_stage(self, job: Job) -> None:
         bundle = self._bundle()
-        job.image = self._decoded(job.path, bundle)
+        job.image = self._decoded(job.path, bundle, job.request.geometry)
         if job.kind == VIEW:
             self._emit_for(job, "image_loaded", job.id, job.image.loaded())
         if bundle is not None:
@@ -430,7 +456,8 @@ class ExplainEngine:
     def _model_stage(self, job: Job) -> None:
         bundle = self._runner.require_bundle()
         if job.image is None or job.image.model_side != bundle.image_size:
-            job.image = self._decoded(job.path, bundle)  # decoded before this model was known
+            # decoded before this model was known
+            job.image = self._decoded(job.path, bundle, job.request.geometry)
         job.model_side, job.model_id = bundle.image_size, bundle.model_id
         job.evidence_key = self._evidence_key(bundle, job.image, job.request)
         job.evidence = self._known_evidence(bundle, job)
@@ -440,6 +467,8 @@ class ExplainEngine:
                 job.request.prompts,
                 job.request.methods,
                 notify=lambda error, info: self._device_changed(job, error, info),
+                variant=job.request.variant,
+                geometry=job.request.geometry,
             )
             self.evidence_cache.put(job.evidence_key, job.evidence)
         self._view_has_evidence(job)

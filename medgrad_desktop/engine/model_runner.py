@@ -84,12 +84,14 @@ class ModelRunner:
             raise ComputeError("No model is open yet; open a model to see explanations.")
         return self.bundle
 
-    def _compute(self, image: np.ndarray, prompts: tuple, methods: tuple[str, ...]) -> Evidence:
+    def _compute(
+        self, image: np.ndarray, prompts: tuple, methods: tuple[str, ...], options: dict
+    ) -> Evidence:
         bundle = self.require_bundle()
         with self._runs_lock:
             self.runs += 1
         texts = bundle.encode_prompts(list(prompts))
-        return compute_evidence(bundle, image, texts, methods)
+        return compute_evidence(bundle, image, texts, methods, **options)
 
     def _move_to_cpu(self) -> ModelInfo:
         bundle = self.require_bundle()
@@ -110,12 +112,16 @@ class ModelRunner:
         prompts: tuple,
         methods: tuple[str, ...],
         notify: Callable[[MedGradError, ModelInfo], None],
+        variant: str = "model",
+        geometry: str = "square",
     ) -> Evidence:
-        """Run the model on ``image`` (S×S uint8). On running out of memory: free caches and
-        retry once, then move to the CPU and retry, calling ``notify`` with the notice and the
-        model's new description. Raises ``MedGradError`` when it still cannot be computed."""
+        """Run the model on ``image`` (uint8, already sized for ``geometry``). On running out
+        of memory: free caches and retry once, then move to the CPU and retry, calling
+        ``notify`` with the notice and the model's new description. Raises ``MedGradError``
+        when it still cannot be computed."""
+        options = {"variant": variant, "geometry": geometry}
         try:
-            return self._compute(image, prompts, methods)
+            return self._compute(image, prompts, methods, options)
         except RuntimeError as error:
             if not is_out_of_memory(error):
                 raise
@@ -126,7 +132,7 @@ class ModelRunner:
             )
         self._release_accelerator_memory()
         try:
-            return self._compute(image, prompts, methods)
+            return self._compute(image, prompts, methods, options)
         except RuntimeError as error:
             if not is_out_of_memory(error):
                 raise
@@ -140,6 +146,6 @@ class ModelRunner:
         info = self._move_to_cpu()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        evidence = self._compute(image, prompts, methods)
+        evidence = self._compute(image, prompts, methods, options)
         notify(ComputeError(CPU_FALLBACK_MESSAGE, "CUDA out of memory twice"), info)
         return evidence

@@ -19,6 +19,7 @@ from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.attribution import Evidence
 from medgrad_desktop.explain.display import display_maps, has_positive_evidence, minmax, upsample
 from medgrad_desktop.explain.entropy import EntropyInput, entropy_weight, prepare_entropy_input
+from medgrad_desktop.explain.methods import get_method
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -83,7 +84,7 @@ class MapRenderer:
         result = MapsResult(image.path, prompt_index, int(radius))
         for method, patches in evidence.patch_maps.items():
             patch = patches[prompt_index : prompt_index + 1]
-            if method == "medgrad":
+            if get_method(method).pixel_weight == "entropy":
                 upsampled = self._cached(
                     ("upsampled", evidence_key, prompt_index, (height, width)),
                     lambda p=patch: upsample(p, height, width),

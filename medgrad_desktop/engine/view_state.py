@@ -23,13 +23,6 @@ from medgrad_desktop.engine.api import ENTROPY_RADII
 from medgrad_desktop.explain.colormaps import COLORMAPS
 from medgrad_desktop.explain.method_names import METHODS, check_methods
 
-VARIANTS = ("model", "zhao2024")
-"""``model``: the formulas on the model's own forward pass; ``zhao2024``: the Grad-ECLIP
-authors' released code (see DESIGN.md)."""
-GEOMETRIES = ("square", "aspect", "native")
-VARIANT_TITLES = {"model": "model's own pass", "zhao2024": "Zhao et al. 2024 code"}
-GEOMETRY_TITLES = {"square": "square", "aspect": "keep aspect", "native": "native size"}
-
 DEFAULT_OPACITY = 0.55
 DEFAULT_RADIUS = 5
 

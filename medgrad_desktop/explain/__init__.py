@@ -2,7 +2,7 @@
 
 Public API::
 
-    from medgrad_desktop.explain import load_model, explain, local_entropy
+    from medgrad_desktop.explain import load_model, explain, explain_many, local_entropy
 
 Names are imported on first use (PEP 562), so importing a light submodule such as
 ``medgrad_desktop.explain.images`` does not import torch.
@@ -13,10 +13,14 @@ from importlib import import_module
 _EXPORTS = {
     "METHODS": "method_names",
     "METHOD_TITLES": "method_names",
+    "GEOMETRIES": "geometry",
+    "VARIANTS": "provenance",
     "Evidence": "evidence",
     "ExplainResult": "attribution",
     "compute_evidence": "attribution",
     "explain": "attribution",
+    "explain_many": "attribution",
+    "pixel_evidence": "batch_evidence",
     "render_maps": "attribution",
     "ModelBundle": "bundle",
     "entropy_weight": "entropy",

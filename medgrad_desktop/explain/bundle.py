@@ -39,11 +39,31 @@ class ModelBundle:
     source: str = ""
     name: str = ""
     description: str = ""  # what was found, e.g. "BiomedCLIP-style open_clip model: …"
+    vision: Any = field(default=None, repr=False)
+    text: Any = field(default=None, repr=False)
     _text_cache: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict, repr=False)
 
     @property
+    def vision_tower(self):
+        """The ``VisionTower`` the attribution methods use (the model family's adapter)."""
+        if self.vision is None:
+            from medgrad_desktop.explain.towers import vision_tower_for
+
+            self.vision = vision_tower_for(self.model)
+        return self.vision
+
+    @property
+    def text_tower(self):
+        """The ``TextTower`` that turns prompts into embeddings."""
+        if self.text is None:
+            from medgrad_desktop.explain.towers import text_tower_for
+
+            self.text = text_tower_for(self.model, self.tokenizer)
+        return self.text
+
+    @property
     def patch_size(self) -> int:
-        return int(self.model.config.vision_config.patch_size)
+        return int(self.vision_tower.patch_size)
 
     @property
     def grid_side(self) -> int:
@@ -53,19 +73,35 @@ class ModelBundle:
     def logit_scale(self) -> float:
         return float(self.model.logit_scale.detach().exp().item())
 
-    def resize_for_model(self, image: ImageInput) -> np.ndarray:
-        """The whole image, RGB, resized (not cropped) to S×S with bicubic interpolation."""
-        return resize_whole(as_rgb_array(image), self.image_size)
+    def resize_for_model(self, image: ImageInput, geometry: str = "square") -> np.ndarray:
+        """The whole image, RGB, resized (bicubic, never cropped) to its model-input shape:
+        S×S for "square", else as ``explain.geometry`` says (unchanged if already so)."""
+        rgb = as_rgb_array(image)
+        if geometry == "square":
+            return resize_whole(rgb, self.image_size)
+        from medgrad_desktop.explain.geometry import resize_for_geometry
 
-    def preprocess(self, images: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
-        """PIL images or H×W×3 uint8 arrays → normalised float tensor (N, 3, S, S)."""
+        return resize_for_geometry(rgb, geometry, self.image_size, self.patch_size)
+
+    def normalise(self, arrays: Sequence[np.ndarray]) -> torch.Tensor:
+        """Model-input RGB uint8 arrays of one shape → normalised tensor (N, 3, H, W)."""
+        stack = np.stack(arrays)
+        tensor = torch.from_numpy(stack).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+        mean = torch.tensor(self.image_mean, device=self.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.image_std, device=self.device).view(1, 3, 1, 1)
+        return ((tensor - mean) / std).to(self.dtype)
+
+    def preprocess(
+        self, images: ImageInput | Sequence[ImageInput], geometry: str = "square"
+    ) -> torch.Tensor:
+        """PIL images or H×W×3 uint8 arrays → normalised float tensor (N, 3, H, W); (S, S) for
+        the default "square" geometry (other geometries need images of one shape)."""
         if isinstance(images, (np.ndarray, Image.Image)):
             images = [images]
-        stack = np.stack([self.resize_for_model(image) for image in images])
-        tensor = torch.from_numpy(stack).permute(0, 3, 1, 2).float().div_(255.0)
-        mean = torch.tensor(self.image_mean).view(1, 3, 1, 1)
-        std = torch.tensor(self.image_std).view(1, 3, 1, 1)
-        return ((tensor - mean) / std).to(self.device, self.dtype)
+        arrays = [self.resize_for_model(image, geometry) for image in images]
+        if len({array.shape for array in arrays}) > 1:
+            raise ValueError("Images of different shapes cannot be stacked; explain them apart.")
+        return self.normalise(arrays)
 
     @torch.no_grad()
     def encode_image(
@@ -85,10 +121,7 @@ class ModelBundle:
             raise PromptSetError("There are no prompts to compare the image with.")
         if any(not text.strip() for text in texts):
             raise PromptSetError("A prompt is empty; please type some text for every prompt.")
-        from medgrad_desktop.explain.tokenizer import tokenize
-
-        max_length = min(CONTEXT_LENGTH, int(self.model.config.text_config.max_position_embeddings))
-        tokens = tokenize(self.tokenizer, texts, context_length=max_length)
+        tokens = self.text_tower.tokenize(texts)
         return {key: value.to(self.device) for key, value in tokens.items()}
 
     @torch.no_grad()
@@ -98,11 +131,9 @@ class ModelBundle:
         cached = self._text_cache.get(key)
         if cached is not None:
             return cached
-        tokens = self.tokenize(key)
-        text = self.model.text_model(**tokens)
-        embeds = self.model.text_projection(text.pooler_output).float()
+        embeds = self.text_tower.encode(self.tokenize(key))
         require_finite("text embeddings", embeds)
-        result = torch.nn.functional.normalize(embeds, dim=-1)
+        result = embeds
         if len(self._text_cache) > 64:
             self._text_cache.clear()
         self._text_cache[key] = result

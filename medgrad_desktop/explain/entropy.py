@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from skimage.color import rgb2gray
 from skimage.filters.rank import entropy as rank_entropy
 from skimage.morphology import disk
 from skimage.transform import resize
 
 from medgrad_desktop.explain.display import upsample
+from medgrad_desktop.explain.images import as_rgb_array, load_image
 
 ENTROPY_WORK_SIDE = 320
 """Longest side (pixels) at which the entropy weight is computed before resizing to the image."""
@@ -24,11 +27,16 @@ def grey_levels(image: np.ndarray) -> np.ndarray:
     return np.round(rgb2gray(image[:, :, :3]) * 255.0).astype(np.uint8)
 
 
-def local_entropy(image: np.ndarray, radius: int) -> np.ndarray:
+def local_entropy(image: np.ndarray | Image.Image | str | Path, radius: int) -> np.ndarray:
     """Shannon entropy (bits) of 8-bit grey levels in a disk of ``radius`` pixels around each
-    pixel, with ``skimage.filters.rank.entropy`` semantics. Returns float32 (H, W)."""
+    pixel, with ``skimage.filters.rank.entropy`` semantics. ``image``: what ``explain`` takes
+    (an RGB or grey array, a PIL image or a file path). Returns float32 (H, W)."""
     if radius < 1:
         raise ValueError("The entropy radius must be at least 1 pixel.")
+    if isinstance(image, (str, Path)):
+        image = load_image(image)
+    elif isinstance(image, Image.Image) or np.asarray(image).ndim != 2:
+        image = as_rgb_array(image)
     return rank_entropy(grey_levels(image), disk(int(radius))).astype(np.float32)
 
 
@@ -79,14 +87,19 @@ def entropy_weight(
     radius_model_px: float,
     model_side: int,
     max_side: int = ENTROPY_WORK_SIDE,
+    exact: bool = False,
 ) -> np.ndarray:
     """MedGrad's pixel weight w_e: local entropy divided by its maximum, float32 (H, W) in [0, 1].
 
     The radius is in model-input pixels and scaled to the resolution where entropy is computed
-    (the image, shrunk so its longer side is at most ``max_side``); the result is resized back.
-    Pass an ``EntropyInput`` to reuse the grey work image across radii.
+    (the image, shrunk so its longer side is at most ``max_side``, or at full resolution when
+    ``exact``); the result is resized back. Pass an ``EntropyInput`` to reuse the grey work
+    image across radii.
     """
-    prepared = image if isinstance(image, EntropyInput) else prepare_entropy_input(image, max_side)
+    if isinstance(image, EntropyInput):
+        prepared = image
+    else:
+        prepared = prepare_entropy_input(image, max(image.shape[:2]) if exact else max_side)
     height, width = prepared.image_hw
     work_hw = prepared.grey.shape[:2]
     radius = radius_at_resolution(radius_model_px, (height, width), model_side, work_hw)

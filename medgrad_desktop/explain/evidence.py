@@ -1,5 +1,5 @@
 """``Evidence``: the model-dependent, cacheable part of an explanation (torch-free, so caches,
-stores and the viewer can hold it without importing torch)."""
+stores and the viewer can hold it without importing torch). ``batch_evidence`` computes it."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ import numpy as np
 
 @dataclass
 class Evidence:
-    """The model-dependent part of an explanation (cacheable; independent of the entropy radius).
+    """One image's evidence (cacheable; independent of the entropy radius).
 
-    ``patch_maps[m]`` is (K, gh, gw) float32 ≥ 0 on the patch grid; for ``medgrad`` it is the
-    unweighted evidence ReLU(Σ_c w_c v_ic) that the entropy weight multiplies at pixel level.
+    ``patch_maps[m]`` is (K, gh, gw) float32 ≥ 0 on the patch grid; for a method with a pixel
+    weight (MedGrad-ECLIP) it is the unweighted evidence that the weight multiplies at pixel
+    level. ``similarity``/``probability`` are the model's own, whatever the ``variant``;
+    ``geometry`` is how the image became the model's input.
     """
 
     similarity: np.ndarray
     probability: np.ndarray
     patch_maps: dict[str, np.ndarray]
+    variant: str = "model"
+    geometry: str = "square"
 
     @property
     def nbytes(self) -> int:

@@ -55,6 +55,7 @@ def build_main_window(
     """A window with its own engine (the bridge is the engine's listener)."""
     from medgrad_desktop.engine.engine import ExplainEngine
     from medgrad_desktop.qt.browse.browse_menu import install_browse_menu
+    from medgrad_desktop.qt.explain_options import install_explain_options
     from medgrad_desktop.qt.map_quality.map_quality_menu import install_map_quality_menu
     from medgrad_desktop.qt.rating.rating_menu import install_rating_mode
     from medgrad_desktop.qt.training.training_menu import install_training_menu
@@ -65,6 +66,7 @@ def build_main_window(
     bridge.setParent(window)
     window.resize(*DEFAULT_WINDOW_SIZE)
     window.exception_hooks = ExceptionHooks(window.banner.show_message).install()
+    install_explain_options(window)
     install_rating_mode(window)
     install_training_menu(window)
     install_browse_menu(window)

@@ -14,10 +14,11 @@ from medgrad_desktop.engine.comparison_export import (
     compose_comparison,
     save_comparison,
 )
-from medgrad_desktop.engine.view_state import GEOMETRY_TITLES, VARIANT_TITLES
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.explain.geometry import GEOMETRY_TITLES
 from medgrad_desktop.explain.images import load_image
 from medgrad_desktop.explain.method_names import method_title
+from medgrad_desktop.explain.provenance import VARIANT_TITLES
 from medgrad_desktop.qt.background import run_in_background
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 

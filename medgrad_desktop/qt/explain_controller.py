@@ -81,8 +81,8 @@ class ExplainController(QObject):
         events.radius.connect(lambda _radius: self._maps_timer.start())
         events.follow_top_class.connect(self._on_follow_changed)
         events.rating_mode.connect(self._on_follow_changed)
-        events.variant.connect(lambda _value: self.request_view())
-        events.geometry.connect(lambda _value: self.request_view())
+        events.variant.connect(self._on_explain_options_changed)
+        events.geometry.connect(self._on_explain_options_changed)
 
     def _single_shot(self, msecs: int, slot) -> QTimer:
         timer = QTimer(self)
@@ -154,6 +154,13 @@ class ExplainController(QObject):
         self.engine.prefetch(
             self.browser.neighbours(PREFETCH_RADIUS), self._wanted_prompt(), state.radius
         )
+
+    def _on_explain_options_changed(self, _value=None) -> None:
+        """The maps' variant or the input geometry changed: label and recompute the view."""
+        state = self.state
+        self.engine.set_options(variant=state.variant, geometry=state.geometry)
+        self.comparison.set_provenance(state.variant, state.geometry)
+        self.request_view()
 
     def request_maps(self) -> None:
         """Maps for a new prompt or radius from cached evidence (debounced for the slider)."""

@@ -125,6 +125,20 @@ class MainWindow(QMainWindow):
         """Add a mode's menu (e.g. "Rating session", "Training") to the menu bar and toolbar."""
         add_mode_menu(self, self.actions, menu)
 
+    def show_in_centre(self, widget: QWidget | None) -> None:
+        """Show ``widget`` in place of the comparison area (rating mode); None restores it."""
+        layout = self.comparison.parentWidget().layout()
+        for index in reversed(range(layout.count())):
+            other = layout.itemAt(index).widget()
+            if other is not None and other.property("centreOverride"):
+                layout.removeWidget(other)
+                other.hide()
+        if widget is not None:
+            widget.setProperty("centreOverride", True)
+            layout.insertWidget(layout.indexOf(self.comparison), widget, 1)
+            widget.show()
+        self.comparison.setVisible(widget is None)
+
     # -- opening things ---------------------------------------------------------------------
     def start(self, folder: Path | None, model: str | Path = "demo") -> None:
         """Load the prompt sets and the model, and open ``folder``."""

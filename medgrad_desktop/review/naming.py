@@ -13,15 +13,21 @@ SESSION_SUFFIX = ".mgsession"
 _MAX_STEM = 48
 
 
-def safe_filename(text: str) -> str:
-    """A portable file-name stem for ``text``: letters, digits, ``-`` and ``_`` plus a short hash.
+_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(10)}
 
-    The hash of the exact text keeps two different ids apart even when they look alike once
-    cleaned ("Dr. Lee" vs "Dr Lee"), and rules out reserved names such as ``CON`` on Windows.
+
+def safe_filename(text: str) -> str:
+    """A portable file-name stem for ``text``: letters, digits, ``-`` and ``_``.
+
+    An id that is already such a name is kept as it is ("reader-01"). Otherwise the cleaned
+    name gets a short hash of the exact text, which keeps two ids apart when they look alike
+    once cleaned ("Dr. Lee" vs "Dr Lee") and rules out reserved names such as ``CON``.
     """
     normalized = unicodedata.normalize("NFKC", text)
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in normalized)
     cleaned = re.sub(r"_+", "_", cleaned).strip("_-")[:_MAX_STEM] or "reader"
+    if cleaned == text and cleaned.isascii() and cleaned.upper() not in _RESERVED:
+        return cleaned
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"{cleaned}-{digest}"
 

@@ -14,10 +14,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-METHODS = ("gradcam", "gradeclip", "medgrad")
-"""Explanation method names, as used by ``medgrad_desktop.explain``."""
-METHOD_TITLES = {"gradcam": "Grad-CAM", "gradeclip": "Grad-ECLIP", "medgrad": "MedGrad-ECLIP"}
-
 SCORE_MIN = 1
 SCORE_MAX = 5
 

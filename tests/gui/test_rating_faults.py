@@ -29,24 +29,35 @@ def test_dialog_validates_before_creating(qtbot, main_window, tmp_path):
     menu = install_rating_mode(main_window)
     dialog = menu.new_session()
     path = tmp_path / "new.mgsession"
-    dialog.path_edit.setText(str(path))
+    errors = dialog.field_errors
+    assert dialog.path_field.path() == ""  # no file name before a reader id is entered
     _click_create(dialog)
-    assert dialog.error.text() == "Please enter a reader id."
+    assert errors["reader"].text() == "Please enter a reader id." and errors["reader"].isVisible()
+    assert errors["study"].text() == "Please enter a study name."
+    assert "marked in red" in dialog.error.text()
+    dialog.study_edit.setText("pilot")
     dialog.reader_edit.setText("r1")
+    assert dialog.path_field.path().endswith("pilot--r1.mgsession")
+    dialog.set_session_path(path)
     empty = tmp_path / "empty"
     empty.mkdir()
-    dialog.folder_edit.setText(str(empty))
+    dialog.folder_field.set_path(str(empty))
     assert dialog.image_count.text() == "0 image(s)"
     _click_create(dialog)
-    assert "no images" in dialog.error.text()
-    dialog.folder_edit.setText(str(tmp_path / "nowhere"))
+    assert "no images" in errors["images"].text() and errors["study"].isHidden()
+    dialog.folder_field.set_path(str(tmp_path / "nowhere"))
     _click_create(dialog)
-    assert "cannot be read" in dialog.error.text()
+    assert "cannot be read" in errors["images"].text()
     for box in dialog.method_boxes.values():
         box.setChecked(False)
-    dialog.folder_edit.setText(str(main_window.browser.folder))
+    dialog.folder_field.set_path(str(main_window.browser.folder))
     _click_create(dialog)
-    assert "Choose one or more methods" in dialog.error.text()
+    assert "Choose one or more methods" in errors["methods"].text()
+    assert errors["images"].isHidden()
+    dialog.method_boxes["medgrad"].setChecked(True)
+    dialog.scale_edits[2].setText("  ")
+    _click_create(dialog)
+    assert "meaning" in errors["scale_labels"].text() and errors["methods"].isHidden()
     assert not path.exists() and dialog.isVisible() and menu.controller is None
 
 
@@ -55,8 +66,9 @@ def test_existing_file_is_offered_for_resuming(qtbot, main_window, tmp_path, ima
     _create(path, image_folder)
     menu = install_rating_mode(main_window)
     dialog = menu.new_session()
+    dialog.study_edit.setText("default")
     dialog.reader_edit.setText("r1")
-    dialog.path_edit.setText(str(path))
+    dialog.set_session_path(path)
     _click_create(dialog)
     assert "already exists" in dialog.error.text()
     assert dialog.open_existing.isVisible()
@@ -122,11 +134,12 @@ def test_image_list_file_becomes_the_session_cases(qtbot, main_window, tmp_path,
     )
     menu = install_rating_mode(main_window)
     dialog = menu.new_session()
+    dialog.study_edit.setText("listed")
     dialog.reader_edit.setText("r2")
-    dialog.list_edit.setText(str(listing))
+    dialog.list_field.set_path(str(listing))
     dialog.list_radio.setChecked(True)
     assert dialog.image_count.text() == "2 image(s)"
-    dialog.path_edit.setText(str(tmp_path / "listed.mgsession"))
+    dialog.set_session_path(tmp_path / "listed.mgsession")
     _click_create(dialog)
     qtbot.waitUntil(lambda: menu.controller is not None, timeout=5000)
     assert sorted(menu.controller.order) == ["case_02.png", "case_04.png"]

@@ -33,7 +33,7 @@ def test_criteria_mode_switches_prompt_set_and_walks_the_prompts(
     assert menu.open_session(path)
     controller = menu.controller
     assert main_window.prompt_panel.prompt_set.name == "PH² criteria"
-    assert [slot.isVisible() for slot in controller.mode.slots] == [True, True, False]
+    assert [slot.isVisible() for slot in controller.mode.slots] == [True, True]  # A, B only
     case = controller.case
     for prompt in criteria:
         wait_ratable(qtbot, controller, case)

@@ -134,10 +134,10 @@ def test_shutdown_while_the_model_runs_returns_promptly_and_then_stays_silent(im
     gate, started = threading.Event(), threading.Event()
     real = model_runner.compute_evidence
 
-    def stuck(*args):
+    def stuck(*args, **kwargs):
         started.set()
         gate.wait(10)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(model_runner, "compute_evidence", stuck)
     engine.request_view(images[0])

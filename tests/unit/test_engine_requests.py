@@ -66,11 +66,11 @@ def gated_model(monkeypatch):
     gate, started, calls = threading.Event(), threading.Event(), []
     real = model_runner.compute_evidence
 
-    def gated(bundle, image, texts, methods):
+    def gated(bundle, image, texts, methods, **options):
         calls.append(image_content_hash(image))
         started.set()
         assert gate.wait(15)
-        return real(bundle, image, texts, methods)
+        return real(bundle, image, texts, methods, **options)
 
     monkeypatch.setattr(model_runner, "compute_evidence", gated)
     return gate, started, calls

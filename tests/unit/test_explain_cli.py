@@ -32,10 +32,11 @@ def test_explain_cli_writes_outputs(tmp_path, tiny_model_dir):
             "3",
             "--out",
             str(out),
+            "--full-maps",
         ]
     )
-    assert code == 1  # one image was bad
-    for stem in ("a", "b"):
+    assert code == 3  # one image was bad
+    for stem in ("a.png", "b.png"):
         summary = json.loads((out / f"{stem}.json").read_text())
         assert summary["prompts"] == ["melanoma", "atypical nevus", "common nevus"]
         assert len(summary["probability"]) == 3
@@ -46,7 +47,7 @@ def test_explain_cli_writes_outputs(tmp_path, tiny_model_dir):
         assert np.load(out / f"{stem}_gradcam_patch.npy").shape == (3, 4, 4)
         with Image.open(out / f"{stem}_panel.png") as panel:
             assert panel.size[0] > 400 and panel.size[1] > 300
-    assert not (out / "broken.json").exists()
+    assert not (out / "broken.jpg.json").exists()
 
 
 def test_explain_cli_bad_model_is_a_plain_error(tmp_path, capsys):

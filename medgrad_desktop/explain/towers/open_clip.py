@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
 from medgrad_desktop.explain.towers.base import multi_head_attention
 
 

@@ -1,6 +1,9 @@
-"""The bar shown above the comparison in rating mode: case, prompt, progress, navigation."""
+"""The bar shown above the comparison in rating mode: case, prompt, progress, navigation,
+what the scores mean and which keys do what."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -10,6 +13,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
     QWidget,
+)
+
+KEY_STRIP = (
+    "Keys: Tab / Shift+Tab next / previous panel · 1–5 rate the framed panel · "
+    "Ctrl+Z undo the last score of this case · Page Down / Page Up next / previous case"
 )
 
 
@@ -31,6 +39,14 @@ class RatingBar(QWidget):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #5c4400")
         self.message.hide()
+        self.scale = QLabel()
+        self.scale.setObjectName("ratingScale")
+        self.scale.setWordWrap(True)
+        self.scale.setStyleSheet("color: #243b53")
+        self.keys = QLabel(KEY_STRIP)
+        self.keys.setObjectName("ratingKeys")
+        self.keys.setWordWrap(True)
+        self.keys.setStyleSheet("color: #486581")
         self.previous_button = QPushButton("◀ Previous case")
         self.next_button = QPushButton("Next case ▶")
         self.leave_button = QPushButton("Leave rating mode")
@@ -50,7 +66,15 @@ class RatingBar(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addWidget(self.scale)
+        layout.addWidget(self.keys)
         layout.addWidget(self.message)
+
+    def set_scale(self, labels: Sequence[str]) -> None:
+        """Show what each score means: "1 = misses the region · … · 5 = …"."""
+        self.scale.setText(
+            "Scores: " + " · ".join(f"{i} = {text}" for i, text in enumerate(labels, start=1))
+        )
 
     def set_reader(self, reader: str, study: str) -> None:
         self.reader.setText(f"Reader {reader} · study {study}")

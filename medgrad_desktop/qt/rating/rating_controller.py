@@ -2,6 +2,8 @@
 
 A score is shown as saved (✓) only after ``RatingSession.rate`` returned, i.e. after the
 commit is on disk; a failed save shows its plain reason and leaves the score marked unsaved.
+One panel is always the current one (framed): keys 1–5 rate it, Tab / Shift+Tab move the
+frame, and after a score the frame moves to the next unrated panel.
 """
 
 from __future__ import annotations
@@ -14,18 +16,27 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from medgrad_desktop.engine.api import MapsResult
-from medgrad_desktop.errors import PromptSetError, SessionError
-from medgrad_desktop.explain.prompt_sets import PromptSet, load_prompt_set
+from medgrad_desktop.errors import SessionError
+from medgrad_desktop.qt.rating.prompt_choice import choose_prompt_set
 from medgrad_desktop.qt.rating.rating_bar import RatingBar
+from medgrad_desktop.qt.rating.rating_keys import RatingKeys
 from medgrad_desktop.qt.rating.rating_panel import PanelRating
 from medgrad_desktop.qt.rating.window_mode import RatingWindowMode
 from medgrad_desktop.review import RatingSession
+from medgrad_desktop.review.blinding import PANEL_LABELS
+from medgrad_desktop.review.schema import DEFAULT_GEOMETRY, DEFAULT_VARIANT
 
 log = logging.getLogger(__name__)
 
 AUTO_ADVANCE_MS = 400
 ALL_DONE_TEXT = "Every case of this session is rated. Thank you. You can leave rating mode."
 NOTHING_LEFT_TEXT = "No case is left to rate here: the images of the unrated cases cannot be found."
+ADVANCING_TEXT = (
+    "Every map of this case is rated; moving to the next case (auto-advance is on for this "
+    "session)."
+)
+CASE_DONE_TEXT = "Every map of this case is rated. Press Page Down or “Next case ▶” to go on."
+NOTHING_TO_UNDO_TEXT = "There is no score on this case to undo."
 
 
 class RatingController(QObject):
@@ -40,13 +51,17 @@ class RatingController(QObject):
         self.order = session.cases_in_order()
         self.mode = RatingWindowMode(window)
         self.bar = RatingBar()
-        self.rows = [PanelRating(label) for label in ("A", "B", "C")]
+        self.rows = [PanelRating(label) for label in PANEL_LABELS[: len(self.config.methods)]]
+        self.keys = RatingKeys(window, self)
+        self.view = None  # the BlindedComparison while rating
+        self.current = 0  # the framed row: keys 1–5 rate it
         self.active = False
         self.index: int | None = None
         self.prompts: list[str] = []
         self.prompt_position = 0
         self.assignment: list[tuple[str, str]] = []
         self.case_started = time.monotonic()
+        self.rating_clock = time.monotonic()  # time spent on the next score starts here
         self.maps_ready = False
         self._advance_timer = QTimer(self)
         self._advance_timer.setSingleShot(True)
@@ -56,7 +71,7 @@ class RatingController(QObject):
     # -- entering and leaving ---------------------------------------------------------------
     def enter(self) -> bool:
         """Switch the window to rating mode at the first unrated case; False if impossible."""
-        problem = self._choose_prompt_set()
+        problem = choose_prompt_set(self.window.prompt_panel, self.config)
         if problem:
             self._show_problem(problem)
             return False
@@ -65,19 +80,33 @@ class RatingController(QObject):
             row.set_options(self.config.flag_wrong_region, self.config.comments)
             row.scoreChosen.connect(lambda score, p=position: self.rate(p, score))
             row.detailsChanged.connect(lambda p=position: self._details_changed(p))
-            row.tabbed.connect(lambda step, p=position: self.focus_row(p + step))
+            row.set_scale_labels(self.config.scale_labels)
         self.bar.set_reader(self.session.reader, self.session.study)
+        self.bar.set_scale(self.config.scale_labels)
         self.bar.previous_button.clicked.connect(lambda: self.step_case(-1))
         self.bar.next_button.clicked.connect(lambda: self.step_case(1))
-        self.mode.enter(self.bar, self.rows, f"Rating session — reader {self.session.reader}")
+        self.bar.leave_button.clicked.connect(self.leave)
+        self.view = self.mode.enter(
+            self.bar,
+            self.rows,
+            f"Rating session — reader {self.session.reader}",
+            show_prediction=self.config.show_prediction,
+        )
         self._apply_display_policy()
         w.controller.mapsShown.connect(self._on_maps)
         w.bridge.sig_evidence_ready.connect(self._on_evidence)
-        w.controller.follow_enabled = False  # the session decides the prompt
+        w.bridge.sig_image_loaded.connect(self._on_image)
+        w.state.rating_mode = True  # the session decides the prompt; the view follows
+        self.keys.install()
         self.active = True
         self._update_progress()
         first = self.session.first_unrated_index()
-        notes = " ".join(filter(None, [self._read_only_note(), self._missing_note()]))
+        notes = " ".join(
+            filter(
+                None,
+                [self.session.tamper_warning, self._read_only_note(), self._missing_note()],
+            )
+        )
         if first is None:
             first = self._neighbour(-1, 1) or 0
             notes = " ".join(filter(None, [self._ending_text(), notes]))
@@ -91,56 +120,27 @@ class RatingController(QObject):
             return
         self.active = False
         self._advance_timer.stop()
+        self.keys.remove()
         w = self.window
         w.controller.mapsShown.disconnect(self._on_maps)
         w.bridge.sig_evidence_ready.disconnect(self._on_evidence)
-        w.controller.follow_enabled = True
+        w.bridge.sig_image_loaded.disconnect(self._on_image)
+        w.state.rating_mode = False
         self.mode.leave()
         self.session.close()
         w.controller.show_path(w.browser.current_path())
         self.left.emit()
 
     def _apply_display_policy(self) -> None:
-        controls, fixed = self.window.controls, self.config.display
+        state, fixed = self.window.state, self.config.display
         if "entropy_radius" in fixed:
-            controls.radius_slider.setValue(int(fixed["entropy_radius"]))
+            state.radius = int(fixed["entropy_radius"])
         if self.config.display_policy == "fixed":
             if "opacity" in fixed:
-                controls.opacity_slider.setValue(round(float(fixed["opacity"]) * 100))
+                state.opacity = float(fixed["opacity"])
             if "colormap" in fixed:
-                controls.colormap_combo.setCurrentText(str(fixed["colormap"]))
+                state.colormap = str(fixed["colormap"])
             self.mode.lock_display(True)
-
-    def _choose_prompt_set(self) -> str:
-        """Select a prompt set holding the session's prompts; '' or the problem."""
-        panel = self.window.prompt_panel
-        if self._fits(panel.prompt_set):
-            return ""
-        for position in range(panel.set_combo.count()):
-            try:
-                candidate = load_prompt_set(panel.set_combo.itemData(position))
-            except PromptSetError as error:
-                log.info("Skipping prompt set %s: %s", panel.set_combo.itemData(position), error)
-                continue
-            if self._fits(candidate):
-                panel.set_combo.setCurrentIndex(position)
-                return "" if self._fits(panel.prompt_set) else "The prompt set could not be opened."
-        wanted = self._needed_prompts()
-        if wanted:
-            return f"No prompt set holds the prompt '{wanted[0]}' of this session."
-        return "No prompt set has diagnosis classes, so the top class cannot be found."
-
-    def _needed_prompts(self) -> list[str]:
-        if self.config.prompt_mode == "fixed":
-            return [self.config.fixed_prompt]
-        return list(self.config.criteria_prompts) if self.config.prompt_mode == "criteria" else []
-
-    def _fits(self, prompt_set: PromptSet | None) -> bool:
-        if prompt_set is None:
-            return False
-        if self.config.prompt_mode == "top_class":
-            return bool(prompt_set.class_indices())
-        return set(self._needed_prompts()) <= set(prompt_set.labels())
 
     # -- cases and prompts ------------------------------------------------------------------
     @property
@@ -161,7 +161,8 @@ class RatingController(QObject):
             self._skip_missing(case, path)
             return
         self.assignment = self.session.panels(case)
-        self.mode.set_slot_titles([label for label, _method in self.assignment])
+        self.view.set_titles([label for label, _method in self.assignment])
+        self.view.set_image(None)
         self.prompts = self.session.prompts(case)
         ratings = self.session.case_ratings(case)
         complete = [
@@ -170,6 +171,8 @@ class RatingController(QObject):
         self.case_started = time.monotonic()
         self._load_prompt(complete.index(False) if False in complete else 0, request=False)
         self.window.controller.show_path(path)
+        if self.window.comparison.image_path == path:  # already decoded: no signal follows
+            self.view.set_image(self.window.comparison.original.image_item.image)
 
     def _skip_missing(self, case: str, path: Path) -> None:
         log.warning("Case image missing: %s", path)
@@ -183,6 +186,7 @@ class RatingController(QObject):
     def _load_prompt(self, position: int, request: bool = True) -> None:
         self.prompt_position = position
         self.maps_ready = False
+        self.view.clear_maps()
         ratings = self.session.case_ratings(self.case)
         for row, (label, _method) in zip(self.rows, self.assignment, strict=False):
             row.set_label(label)
@@ -246,20 +250,25 @@ class RatingController(QObject):
         self.prompts = [prompt_set.items[top].label]
         self._load_prompt(0)
 
+    def _on_image(self, _request_id: int, image: Any) -> None:
+        if self.active and image.path == self._case_path():
+            self.view.set_image(image.rgb)
+
     def _on_maps(self, result: MapsResult) -> None:
-        """Show each method's map in its blinded slot; enable rating for the current prompt."""
+        """Show every method's map in its blinded panel at once; enable rating of the prompt."""
         if not self.active or result.path != self._case_path():
             return
-        for slot, (_label, method) in zip(self.mode.slots, self.assignment, strict=False):
-            if method in result.maps:
-                slot.set_map(result.maps[method], result.positive.get(method, True))
         labels = self.window.prompt_panel.prompt_set.labels()
         if not self.prompt or result.prompt_index != labels.index(self.prompt):
             return
+        if self.view.image is None:
+            self.view.set_image(self.window.comparison.original.image_item.image)
+        self.view.set_maps(result, [method for _label, method in self.assignment])
         self.maps_ready = True
-        for row in self.rows[: len(self.assignment)]:
+        self.rating_clock = time.monotonic()
+        for row in self.rows:
             row.set_ratable(True)
-        self.focus_row(self._first_unsaved())
+        self.set_current(self._first_unsaved())
 
     def _case_path(self) -> Path | None:
         return None if self.case is None else self.session.image_path(self.case)
@@ -273,13 +282,53 @@ class RatingController(QObject):
         if row.saved_score is not None and not self.config.allow_edits:
             self.bar.show_message("This panel is already rated and this session allows no changes.")
             return False
+        self.set_current(position)
         if not self._save(row, score):
             return False
-        if all(r.is_saved() for r in self.rows[: len(self.assignment)]):
+        if all(r.is_saved() for r in self.rows):
+            self._case_rated()
+        else:
+            self.set_current(self._first_unsaved(after=position))
+        return True
+
+    def rate_current(self, score: int) -> bool:
+        """Keys 1–5: rate the framed panel."""
+        return self.rate(self.current, score)
+
+    def _case_rated(self) -> None:
+        if self.config.auto_advance:
+            self.bar.show_message(ADVANCING_TEXT)
             self._advance_timer.start()
         else:
-            self.focus_row(self._first_unsaved(after=position))
-        return True
+            self.bar.show_message(CASE_DONE_TEXT)
+
+    def undo(self) -> str | None:
+        """Ctrl+Z: withdraw the newest score of the current case and prompt (audited).
+
+        Returns the label of the panel that is unrated again (then framed), or None.
+        """
+        if self.case is None or not self.maps_ready:
+            return None
+        self._advance_timer.stop()
+        try:
+            label = self.session.undo_last(self.case, self.prompt or None)
+        except SessionError as error:
+            log.error("Undo failed: %s (%s)", error.message, error.details)
+            self._show_problem(error.message)
+            return None
+        if label is None:
+            self.bar.show_message(NOTHING_TO_UNDO_TEXT)
+            return None
+        position = next(i for i, row in enumerate(self.rows) if row.label == label)
+        self.rows[position].reset()
+        self.rows[position].set_details_editable(True)
+        self._update_progress()
+        self.set_current(position)
+        self.bar.show_message(
+            f"The score of panel {label} was withdrawn (kept in the session's audit log); "
+            "rate it again."
+        )
+        return label
 
     def _save(self, row: PanelRating, score: int) -> bool:
         try:
@@ -291,13 +340,14 @@ class RatingController(QObject):
                 flag=row.flagged(),
                 comment=row.comment_text(),
                 display=self.display_settings(),
-                seconds_spent=round(time.monotonic() - self.case_started, 3),
+                seconds_spent=round(time.monotonic() - self.rating_clock, 3),
             )
         except SessionError as error:
             log.error("Rating not saved: %s (%s)", error.message, error.details)
             row.show_unsaved(score, error.message)
             self._show_problem(error.message)
             return False
+        self.rating_clock = time.monotonic()
         row.show_saved(score, row.flagged(), row.comment_text())
         row.set_details_editable(self.config.allow_edits)
         self._update_progress()
@@ -311,24 +361,34 @@ class RatingController(QObject):
 
     def display_settings(self) -> dict[str, Any]:
         """What the reader sees now; recorded with every rating."""
-        controls, info = self.window.controls, self.window.controller.model_info
+        state, info = self.window.state, self.window.controller.model_info
         shown = {
-            "opacity": controls.opacity(),
-            "colormap": controls.colormap(),
-            "entropy_radius": controls.radius(),
+            "opacity": state.opacity,
+            "colormap": state.colormap,
+            "entropy_radius": state.radius,
         }
         if info is not None:
             shown["model_id"] = info.model_id
+        # the maps on screen were computed with these
+        shown["variant"] = str(getattr(state, "variant", None) or DEFAULT_VARIANT)
+        shown["geometry"] = str(getattr(state, "geometry", None) or DEFAULT_GEOMETRY)
         return shown
 
     # -- focus, progress, messages ----------------------------------------------------------
-    def focus_row(self, position: int) -> None:
-        count = len(self.assignment) or 1
-        self.rows[position % count].setFocus(Qt.FocusReason.TabFocusReason)
+    def set_current(self, position: int) -> None:
+        """Frame row ``position`` (cyclically) as the one keys 1–5 rate, and focus it."""
+        self.current = position % len(self.rows)
+        for index, row in enumerate(self.rows):
+            row.set_current(index == self.current)
+        self.rows[self.current].setFocus(Qt.FocusReason.TabFocusReason)
+
+    def move_current(self, step: int) -> None:
+        """Tab / Shift+Tab: the next / previous panel, A → B → C → A."""
+        self.set_current(self.current + step)
 
     def _first_unsaved(self, after: int = -1) -> int:
         """The next row without a saved score, cyclically after ``after``."""
-        count = len(self.assignment)
+        count = len(self.rows)
         for step in range(1, count + 1):
             position = (after + step) % count
             if not self.rows[position].is_saved():

@@ -1,4 +1,5 @@
-"""The "Rating session" menu: new/open session, leave rating mode, export and study report."""
+"""The "Rating session" menu: new/open session, hand in, leave rating mode, export and study
+report."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from medgrad_desktop.qt.rating.analysis_job import AnalysisJob
 from medgrad_desktop.qt.rating.rating_controller import RatingController
 from medgrad_desktop.qt.rating.session_dialog import SessionDialog
 from medgrad_desktop.qt.widgets.warning_box import show_warning
-from medgrad_desktop.review import RatingSession
+from medgrad_desktop.review import RatingSession, RatingStore
 from medgrad_desktop.review.naming import SESSION_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ class RatingMenu(QMenu):
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.new_action = self._add("New session…", self.new_session, "Set up a blinded session")
         self.open_action = self._add("Open session…", self.choose_session, "Resume a session")
+        self.hand_in_action = self._add(
+            "Hand in session…",
+            self.choose_hand_in,
+            "Save a complete copy of the session file for the study coordinator",
+        )
         self.leave_action = self._add("Leave rating mode", self.leave, "Back to the normal view")
         self.addSeparator()
         self.export_action = self._add(
@@ -66,11 +72,11 @@ class RatingMenu(QMenu):
     def new_session(self) -> SessionDialog:
         """Open the (window-modal) setup dialog; rating mode starts when it is accepted."""
         w = self.window
-        info, controls = w.controller.model_info, w.controls
+        info, state = w.controller.model_info, w.state
         display = {
-            "opacity": controls.opacity(),
-            "colormap": controls.colormap(),
-            "entropy_radius": controls.radius(),
+            "opacity": state.opacity,
+            "colormap": state.colormap,
+            "entropy_radius": state.radius,
         }
         self.dialog = SessionDialog(
             w,
@@ -116,6 +122,41 @@ class RatingMenu(QMenu):
         self.controller = controller
         controller.left.connect(self._controller_left)
         self.leave_action.setEnabled(True)
+        if session.tamper_warning:
+            show_warning(self.window, "Rating session", session.tamper_warning, "tamperWarningBox")
+        return True
+
+    def choose_hand_in(self) -> None:
+        """Ask where the copy goes (e.g. the study's shared folder), then write it."""
+        source = self.controller.session.path if self.controller else None
+        if source is None:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self.window, "Session to hand in", str(user_subdir("sessions")), SESSION_FILTER
+            )
+            if not chosen:
+                return
+            source = Path(chosen)
+        out, _ = QFileDialog.getSaveFileName(
+            self.window, "Hand in the session as", source.name, SESSION_FILTER
+        )
+        if out:
+            self.hand_in(source, Path(out))
+
+    def hand_in(self, source: Path, destination: Path) -> bool:
+        """Write a consistent copy of ``source`` to ``destination``; says how it went."""
+        try:
+            if self.controller is not None and self.controller.session.path == source:
+                self.controller.session.store.hand_in(destination)
+            else:
+                with RatingStore.open(source, read_only=True) as store:
+                    store.hand_in(destination)
+        except SessionError as error:
+            log.warning("Hand-in of %s failed: %s (%s)", source, error.message, error.details)
+            self.show_error(error.message)
+            return False
+        self.window.status_panel.show_message(
+            f"The session was handed in as {destination} (a complete copy)."
+        )
         return True
 
     def leave(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -16,31 +18,36 @@ from PySide6.QtWidgets import (
 )
 
 SCORES = (1, 2, 3, 4, 5)
-_SCORE_KEYS = {getattr(Qt.Key, f"Key_{score}"): score for score in SCORES}
 _CHECKED_STYLE = " QPushButton:checked { background: #1f4e99; color: white; font-weight: bold }"
-_FOCUSED_STYLE = "PanelRating { border: 2px solid #2a7ae2; border-radius: 4px }" + _CHECKED_STYLE
-_UNFOCUSED_STYLE = "PanelRating { border: 2px solid transparent; border-radius: 4px }" + (
+_CURRENT_STYLE = (
+    "PanelRating { border: 3px solid #2a7ae2; border-radius: 4px; background: #eaf2fd }"
+    + _CHECKED_STYLE
+)
+_OTHER_STYLE = "PanelRating { border: 3px solid transparent; border-radius: 4px }" + (
     _CHECKED_STYLE
 )
 SAVED_MARK = "✓ saved"
 
 
 class PanelRating(QFrame):
-    """Keys 1–5 choose a score while the row has focus; Tab/Shift+Tab ask for the next row.
+    """The score buttons, flag and comment under one blinded panel.
 
-    The row never claims a score is saved by itself: the controller calls ``show_saved`` only
-    after the rating was committed, or ``show_unsaved`` with the reason it was not.
+    Keys are handled by the rating controller (one place for Tab, digits and Ctrl+Z); the
+    row only shows whether it is the current panel (``set_current``: a framed, tinted row,
+    shown whether or not the window has keyboard focus). It never claims a score is saved by
+    itself: the controller calls ``show_saved`` only after the rating was committed, or
+    ``show_unsaved`` with the reason it was not.
     """
 
     scoreChosen = Signal(int)
     detailsChanged = Signal()  # flag or comment edited
-    tabbed = Signal(int)  # +1 next row, -1 previous row
 
     def __init__(self, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panelRating")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setStyleSheet(_UNFOCUSED_STYLE)
+        self.setStyleSheet(_OTHER_STYLE)
+        self.current = False
         self.label = ""
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold")
@@ -89,6 +96,16 @@ class PanelRating(QFrame):
         self.setToolTip(f"Panel {label}: press 1 to 5 to rate, Tab for the next panel")
         for button in self.buttons.buttons():
             button.setAccessibleName(f"Score {button.text()} for panel {label}")
+
+    def set_scale_labels(self, labels: Sequence[str]) -> None:
+        """What each score means, as the buttons' tooltips."""
+        for score, text in zip(SCORES, labels, strict=True):
+            self.buttons.button(score).setToolTip(f"{score} = {text}")
+
+    def set_current(self, current: bool) -> None:
+        """Frame the row as the one that keys 1–5 rate."""
+        self.current = current
+        self.setStyleSheet(_CURRENT_STYLE if current else _OTHER_STYLE)
 
     def set_options(self, flag: bool, comments: bool) -> None:
         """Show the flag and the comment box only when the session uses them."""
@@ -168,28 +185,3 @@ class PanelRating(QFrame):
     def _on_comment_done(self) -> None:
         if self.comment.text().strip() != self._saved_comment:
             self.detailsChanged.emit()
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and event.key() in (
-            Qt.Key.Key_Tab,
-            Qt.Key.Key_Backtab,
-        ):
-            self.tabbed.emit(-1 if event.key() == Qt.Key.Key_Backtab else 1)
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event) -> None:
-        score = _SCORE_KEYS.get(event.key())
-        if score is not None and self.buttons.button(score).isEnabled():
-            self.scoreChosen.emit(score)
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def focusInEvent(self, event) -> None:
-        self.setStyleSheet(_FOCUSED_STYLE)
-        super().focusInEvent(event)
-
-    def focusOutEvent(self, event) -> None:
-        self.setStyleSheet(_UNFOCUSED_STYLE)
-        super().focusOutEvent(event)

@@ -1,4 +1,9 @@
-"""The coordinator's setup of a new rating session (method names are shown here, unblinded)."""
+"""The coordinator's setup of a new rating session (method names are shown here, unblinded).
+
+Paths are shown in full (elided in the middle, whole in the tooltip); each problem is shown
+next to its field; the workload ("12 cases × 1 prompt × 3 maps = 36 ratings, about 4
+minutes") follows every change.
+"""
 
 from __future__ import annotations
 
@@ -31,19 +36,16 @@ from medgrad_desktop.errors import SessionError
 from medgrad_desktop.explain.images import list_image_names
 from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
 from medgrad_desktop.explain.prompt_sets import PromptSet
+from medgrad_desktop.qt.rating.path_field import PathField
 from medgrad_desktop.review import RatingSession, SessionConfig, default_session_path
 from medgrad_desktop.review.naming import SESSION_SUFFIX
+from medgrad_desktop.review.schema import METHOD_TITLES, METHODS
+from medgrad_desktop.review.session_config import DEFAULT_SCALE_LABELS
 
 log = logging.getLogger(__name__)
 
-
-def _row(*widgets: QWidget, stretch_first: bool = True) -> QWidget:
-    box = QWidget()
-    layout = QHBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for position, widget in enumerate(widgets):
-        layout.addWidget(widget, 1 if position == 0 and stretch_first else 0)
-    return box
+NO_READER_PATH = "named after the reader id once it is entered"
+FIELDS = ("study", "reader", "images", "prompt", "methods", "scale_labels", "seed", "path")
 
 
 def read_image_list(list_file: Path) -> list[Path]:
@@ -63,11 +65,29 @@ def read_image_list(list_file: Path) -> list[Path]:
     ]
 
 
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b00020")
+    label.hide()
+    return label
+
+
+def _with_error(widget: QWidget, error: QLabel) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(1)
+    layout.addWidget(widget)
+    layout.addWidget(error)
+    return box
+
+
 class SessionDialog(QDialog):
     """Fills a ``SessionConfig`` and creates the session file on Create.
 
     After ``accept`` the open ``session`` is ready for rating mode (created, or the existing
-    file the coordinator chose to resume).
+    file the coordinator chose to resume). ``field_errors[name]`` shows the problem of a field.
     """
 
     def __init__(
@@ -83,15 +103,18 @@ class SessionDialog(QDialog):
         self.prompt_set, self.model_id = prompt_set, model_id
         self.display = dict(display or {})
         self.session: RatingSession | None = None
-        self._path_edited = False
+        self._path_chosen = False
+        self.field_errors = {name: _error_label() for name in FIELDS}
 
-        self.study_edit = QLineEdit("default")
+        self.study_edit = QLineEdit()
+        self.study_edit.setPlaceholderText("e.g. PH2 pilot 2026 (required)")
         self.reader_edit = QLineEdit()
         self.reader_edit.setPlaceholderText("e.g. reader-01 or initials (any characters)")
         self.folder_radio = QRadioButton("Image folder")
-        self.folder_edit = QLineEdit(str(folder) if folder else "")
+        self.folder_field = PathField(self._choose_folder, "no folder chosen")
+        self.folder_field.set_path(str(folder) if folder else "")
         self.list_radio = QRadioButton("Image list (text file, one path a line)")
-        self.list_edit = QLineEdit()
+        self.list_field = PathField(self._choose_list, "no list chosen")
         self.folder_radio.setChecked(True)
         self.image_count = QLabel()
 
@@ -105,12 +128,15 @@ class SessionDialog(QDialog):
         self.method_boxes = {m: QCheckBox(METHOD_TITLES[m]) for m in METHODS}
         for box in self.method_boxes.values():
             box.setChecked(True)
+        self.scale_edits = [QLineEdit(text) for text in DEFAULT_SCALE_LABELS]
         self.flag_box = QCheckBox('"Highlights the wrong region" flag')
-        self.flag_box.setChecked(True)
         self.comment_box = QCheckBox("Optional comment per map")
-        self.comment_box.setChecked(True)
         self.edits_box = QCheckBox("Readers may change a rating they gave")
-        self.edits_box.setChecked(True)
+        self.advance_box = QCheckBox("Go to the next case when every map is rated")
+        for box in (self.flag_box, self.comment_box, self.edits_box, self.advance_box):
+            box.setChecked(True)
+        self.prediction_box = QCheckBox("Show the model's prediction while rating")
+        self.prediction_box.setToolTip("Off by default: a visible prediction anchors readers.")
 
         self.seed_edit = QLineEdit(str(secrets.randbits(63)))
         self.seed_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{1,19}")))
@@ -118,12 +144,11 @@ class SessionDialog(QDialog):
         self.free_radio = QRadioButton("Free (what each reader uses is recorded with every rating)")
         self.fixed_display_radio = QRadioButton(self._display_text())
         self.free_radio.setChecked(True)
-        self.path_edit = QLineEdit()
+        self.path_field = PathField(self._choose_path, NO_READER_PATH)
+        self.workload = QLabel()
+        self.workload.setStyleSheet("font-weight: bold")
 
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020")
-        self.error.hide()
+        self.error = _error_label()
         self.open_existing = QPushButton("Open the existing session")
         self.open_existing.hide()
         self.buttons = QDialogButtonBox(
@@ -137,48 +162,63 @@ class SessionDialog(QDialog):
 
     # -- layout ---------------------------------------------------------------------------
     def _build_layout(self) -> None:
+        errors = self.field_errors
         who = QFormLayout()
-        who.addRow("Study name", self.study_edit)
-        who.addRow("Reader id", self.reader_edit)
+        who.addRow("Study name", _with_error(self.study_edit, errors["study"]))
+        who.addRow("Reader id", _with_error(self.reader_edit, errors["reader"]))
 
-        browse_folder, browse_list, browse_path = (QPushButton("Browse…") for _ in range(3))
-        browse_folder.clicked.connect(self._choose_folder)
-        browse_list.clicked.connect(self._choose_list)
-        browse_path.clicked.connect(self._choose_path)
         images = QGroupBox("Images")
         image_form = QFormLayout(images)
-        image_form.addRow(self.folder_radio, _row(self.folder_edit, browse_folder))
-        image_form.addRow(self.list_radio, _row(self.list_edit, browse_list))
-        image_form.addRow("", self.image_count)
+        image_form.addRow(self.folder_radio, self.folder_field)
+        image_form.addRow(self.list_radio, self.list_field)
+        image_form.addRow("", _with_error(self.image_count, errors["images"]))
 
         prompts = QGroupBox("Prompt rated for each case")
         prompt_form = QFormLayout(prompts)
         prompt_form.addRow(self.fixed_radio, self.fixed_combo)
         prompt_form.addRow(self.top_radio)
         prompt_form.addRow(self.criteria_radio, self.criteria_count)
+        prompt_form.addRow(errors["prompt"])
 
         methods = QGroupBox("Methods (readers see them only as panels A, B, C)")
-        method_row = QHBoxLayout(methods)
+        method_layout = QVBoxLayout(methods)
+        method_row = QHBoxLayout()
         for box in self.method_boxes.values():
             method_row.addWidget(box)
         method_row.addStretch(1)
+        method_layout.addLayout(method_row)
+        method_layout.addWidget(errors["methods"])
 
-        scale = QGroupBox("Rating")
-        scale_form = QVBoxLayout(scale)
-        scale_form.addWidget(QLabel("Likert scale 1 (poor) to 5 (excellent) for every map"))
-        for box in (self.flag_box, self.comment_box, self.edits_box):
-            scale_form.addWidget(box)
+        scale = QGroupBox("Rating scale (what readers see next to the 1–5 buttons)")
+        scale_form = QFormLayout(scale)
+        for score, edit in enumerate(self.scale_edits, start=1):
+            scale_form.addRow(f"{score} =", edit)
+        scale_form.addRow(errors["scale_labels"])
+        options = QGroupBox("While rating")
+        option_box = QVBoxLayout(options)
+        for box in (
+            self.flag_box,
+            self.comment_box,
+            self.edits_box,
+            self.advance_box,
+            self.prediction_box,
+        ):
+            option_box.addWidget(box)
 
         blinding = QGroupBox("Blinding")
         blinding_form = QFormLayout(blinding)
-        blinding_form.addRow(
-            QLabel(
-                "Panels are titled A, B, C; which method each shows, and the order of the "
-                "cases, are shuffled per case and reader from this seed (stored in the file)."
-            )
+        note = QLabel(
+            "Panels are titled A, B, C; which method each shows, and the order of the "
+            "cases, are shuffled per case and reader from this seed (stored in the file)."
         )
-        blinding_form.itemAt(0).widget().setWordWrap(True)
-        blinding_form.addRow("Seed", _row(self.seed_edit, self.new_seed))
+        note.setWordWrap(True)
+        blinding_form.addRow(note)
+        seed_row = QWidget()
+        seed_layout = QHBoxLayout(seed_row)
+        seed_layout.setContentsMargins(0, 0, 0, 0)
+        seed_layout.addWidget(self.seed_edit, 1)
+        seed_layout.addWidget(self.new_seed)
+        blinding_form.addRow("Seed", _with_error(seed_row, errors["seed"]))
 
         display = QGroupBox("Display settings")
         display_form = QVBoxLayout(display)
@@ -186,13 +226,14 @@ class SessionDialog(QDialog):
         display_form.addWidget(self.fixed_display_radio)
 
         file_form = QFormLayout()
-        file_form.addRow("Session file", _row(self.path_edit, browse_path))
+        file_form.addRow("Session file", _with_error(self.path_field, errors["path"]))
+        file_form.addRow("Workload", self.workload)
 
         left, right = QVBoxLayout(), QVBoxLayout()
         left.addLayout(who)
-        for group in (images, prompts, methods):
+        for group in (images, prompts, methods, display):
             left.addWidget(group)
-        for group in (scale, blinding, display):
+        for group in (scale, options, blinding):
             right.addWidget(group)
         left.addStretch(1)
         right.addStretch(1)
@@ -231,44 +272,53 @@ class SessionDialog(QDialog):
         self.new_seed.clicked.connect(lambda: self.seed_edit.setText(str(secrets.randbits(63))))
         self.study_edit.textChanged.connect(self._update_default_path)
         self.reader_edit.textChanged.connect(self._update_default_path)
-        self.path_edit.textEdited.connect(self._mark_path_edited)
         self.open_existing.clicked.connect(self.resume_existing)
-        for widget in (self.folder_edit, self.list_edit):
-            widget.textChanged.connect(self._count_images)
+        for field in (self.folder_field, self.list_field):
+            field.changed.connect(self._count_images)
         self.folder_radio.toggled.connect(self._count_images)
+        for radio in (self.fixed_radio, self.top_radio, self.criteria_radio):
+            radio.toggled.connect(self._update_workload)
+        for box in self.method_boxes.values():
+            box.toggled.connect(self._update_workload)
         group = QButtonGroup(self)
         for radio in (self.folder_radio, self.list_radio):
             group.addButton(radio)
 
-    def _mark_path_edited(self) -> None:
-        self._path_edited = True
-
     def _update_default_path(self) -> None:
-        if not self._path_edited:
-            study = self.study_edit.text().strip() or "default"
-            reader = self.reader_edit.text().strip() or "reader"
-            self.path_edit.setText(str(default_session_path(study, reader)))
+        """The suggested file follows study and reader until the coordinator picks one."""
+        if self._path_chosen:
+            return
+        reader = self.reader_edit.text().strip()
+        if not reader:
+            self.path_field.set_path("")
+            return
+        study = self.study_edit.text().strip() or "study"
+        self.path_field.set_path(str(default_session_path(study, reader)))
 
     # -- choices ----------------------------------------------------------------------------
-    def _choose_folder(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Image folder", self.folder_edit.text())
+    def _choose_folder(self, current: str) -> str:
+        chosen = QFileDialog.getExistingDirectory(self, "Image folder", current)
         if chosen:
-            self.folder_edit.setText(chosen)
             self.folder_radio.setChecked(True)
+        return chosen
 
-    def _choose_list(self) -> None:
+    def _choose_list(self, _current: str) -> str:
         chosen, _ = QFileDialog.getOpenFileName(self, "Image list", "", "Text (*.txt);;All (*)")
         if chosen:
-            self.list_edit.setText(chosen)
             self.list_radio.setChecked(True)
+        return chosen
 
-    def _choose_path(self) -> None:
+    def _choose_path(self, current: str) -> str:
         chosen, _ = QFileDialog.getSaveFileName(
-            self, "Session file", self.path_edit.text(), f"Rating session (*{SESSION_SUFFIX})"
+            self, "Session file", current, f"Rating session (*{SESSION_SUFFIX})"
         )
-        if chosen:
-            self.path_edit.setText(chosen)
-            self._path_edited = True
+        self._path_chosen = self._path_chosen or bool(chosen)
+        return chosen
+
+    def set_session_path(self, path: str | Path) -> None:
+        """Choose the session file (as Browse… does)."""
+        self._path_chosen = True
+        self.path_field.set_path(str(path))
 
     def criteria(self) -> list[str]:
         return [item.label for item in self.prompt_set.criteria] if self.prompt_set else []
@@ -277,7 +327,7 @@ class SessionDialog(QDialog):
         """``(image paths, base folder or None)`` from the chosen source; SessionError if
         the folder or list cannot be read."""
         if self.folder_radio.isChecked():
-            text = self.folder_edit.text().strip()
+            text = self.folder_field.path().strip()
             if not text:
                 return [], None
             folder = Path(text).expanduser()
@@ -287,7 +337,7 @@ class SessionDialog(QDialog):
                 raise SessionError(
                     f"The folder '{folder.name or folder}' cannot be read.", details=str(error)
                 ) from error
-        text = self.list_edit.text().strip()
+        text = self.list_field.path().strip()
         return (read_image_list(Path(text).expanduser()) if text else []), None
 
     def _count_images(self) -> None:
@@ -295,25 +345,41 @@ class SessionDialog(QDialog):
             count = len(self.images()[0])
         except SessionError as error:
             self.image_count.setText(error.message)
-            return
-        self.image_count.setText(f"{count} image(s)")
+        else:
+            self.image_count.setText(f"{count} image(s)")
+        self._update_workload()
+
+    def _mode(self) -> str:
+        if self.fixed_radio.isChecked():
+            return "fixed"
+        return "top_class" if self.top_radio.isChecked() else "criteria"
+
+    def _update_workload(self) -> None:
+        try:
+            images = self.images()[0]
+        except SessionError:
+            images = []
+        mode = self._mode()
+        sketch = SessionConfig(
+            reader="",
+            images=images,
+            prompt_mode=mode,
+            criteria_prompts=self.criteria() if mode == "criteria" else (),
+            methods=[m for m, box in self.method_boxes.items() if box.isChecked()],
+        )
+        self.workload.setText(sketch.workload()[1])
 
     def config(self) -> SessionConfig:
-        """The setup as entered (not yet validated)."""
+        """The setup as entered (not yet validated); SessionError if images can't be read."""
         images, base = self.images()
-        mode = (
-            "fixed"
-            if self.fixed_radio.isChecked()
-            else ("top_class" if self.top_radio.isChecked() else "criteria")
-        )
-        if not self.seed_edit.text().strip():
-            raise SessionError("Please enter a seed (a whole number) or press New seed.")
+        mode = self._mode()
         fixed_display = self.fixed_display_radio.isChecked()
         display = (
             dict(self.display)
             if fixed_display
             else {k: v for k, v in self.display.items() if k == "entropy_radius"}
         )
+        seed = self.seed_edit.text().strip()
         return SessionConfig(
             reader=self.reader_edit.text().strip(),
             images=images,
@@ -325,35 +391,60 @@ class SessionDialog(QDialog):
             methods=[m for m, box in self.method_boxes.items() if box.isChecked()],
             flag_wrong_region=self.flag_box.isChecked(),
             comments=self.comment_box.isChecked(),
-            seed=int(self.seed_edit.text()),
+            seed=int(seed) if seed else None,
             display_policy="fixed" if fixed_display else "free",
             display=display,
             model_id=self.model_id,
             allow_edits=self.edits_box.isChecked(),
+            scale_labels=tuple(edit.text().strip() for edit in self.scale_edits),
+            show_prediction=self.prediction_box.isChecked(),
+            auto_advance=self.advance_box.isChecked(),
         )
 
     # -- accepting --------------------------------------------------------------------------
     def show_error(self, message: str, offer_open: bool = False) -> None:
         self.error.setText(message)
-        self.error.show()
+        self.error.setVisible(bool(message))
         self.open_existing.setVisible(offer_open)
+
+    def show_field_errors(self, problems: dict[str, str]) -> None:
+        """Show each problem next to its field (and clear the others)."""
+        for name, label in self.field_errors.items():
+            label.setText(problems.get(name, ""))
+            label.setVisible(name in problems)
+
+    def _problems(self) -> tuple[dict[str, str], SessionConfig | None]:
+        problems: dict[str, str] = {}
+        config = None
+        try:
+            config = self.config()
+            problems |= config.problems()
+        except SessionError as error:
+            problems["images"] = error.message
+        if not self.seed_edit.text().strip():
+            problems["seed"] = "Please enter a seed (a whole number) or press New seed."
+        if not self.path_field.path().strip() and "reader" not in problems:
+            problems["path"] = "Please choose where the session file goes."
+        return problems, config
 
     def accept(self) -> None:
         """Validate, create the session file, then close; problems are shown in the dialog."""
-        self.open_existing.hide()
+        self.show_error("")
+        problems, config = self._problems()
+        self.show_field_errors(problems)
+        if problems or config is None:
+            self.show_error("Please correct the fields marked in red.")
+            return
+        path = Path(self.path_field.path().strip()).expanduser()
+        if path.exists():
+            self.show_error(
+                f"A session file '{path.name}' already exists. Open it to resume that "
+                "session, or choose another reader id or file.",
+                offer_open=True,
+            )
+            return
         try:
-            config = self.config().validated()
-            path = Path(self.path_edit.text().strip()).expanduser()
-            if not self.path_edit.text().strip():
-                raise SessionError("Please choose where the session file goes.")
-            if path.exists():
-                self.show_error(
-                    f"A session file '{path.name}' already exists. Open it to resume that "
-                    "session, or choose another reader id or file.",
-                    offer_open=True,
-                )
-                return
-            self.session = RatingSession.create(path, config)
+            self.session = RatingSession.create(path, config.validated())
         except SessionError as error:
             log.info("Session not created: %s (%s)", error.message, error.details)
             self.show_error(error.message)
@@ -363,7 +454,7 @@ class SessionDialog(QDialog):
     def resume_existing(self) -> None:
         """Open the session file that already exists at the chosen path and close."""
         try:
-            self.session = RatingSession.open(Path(self.path_edit.text().strip()).expanduser())
+            self.session = RatingSession.open(Path(self.path_field.path().strip()).expanduser())
         except SessionError as error:
             self.show_error(error.message)
             return

@@ -1,9 +1,12 @@
 """Puts the main window into rating mode and back: what is hidden, locked, retitled, restored.
 
-Blinding rules applied here: the map panels lose their method titles, the controls that would
-reveal a method lose their method-naming tooltips, the entropy radius is locked (changing it
-would change one panel only and so reveal it), and nothing lets the reader leave the
-session's case (browser, folder and model actions, prompt choice) until rating mode ends.
+Blinding rules applied here: the window's comparison (with method titles) is replaced by a
+``BlindedComparison`` of equal cells titled A, B, C; the controls that would reveal a method
+lose their method-naming tooltips; the entropy radius is locked (changing it would change
+one panel only and so reveal it); export is off (its pictures and names would carry method
+titles); the model's prediction is hidden unless the session allows it; and nothing lets
+the reader leave the session's case (browser, folder and model actions, prompt choice)
+until rating mode ends.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar, QWidget
 
-from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
+from medgrad_desktop.qt.rating.blinded_comparison import BlindedComparison
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
 RADIUS_TOOLTIP_IN_RATING = "Radius of the local-entropy window (fixed while rating)"
 OPACITY_TOOLTIP_FIXED = "Fixed for this rating session"
+PREDICTION_HIDDEN_TEXT = "The model's prediction is hidden during this rating session."
 
 
 @dataclass
@@ -28,6 +32,8 @@ class _Saved:
     tooltips: dict[Any, str] = field(default_factory=dict)
     browser_visible: bool = True
     accepts_drops: bool = True
+    chart_visible: bool = True
+    prompt_status: str = ""
 
 
 class RatingWindowMode:
@@ -35,9 +41,9 @@ class RatingWindowMode:
 
     def __init__(self, window) -> None:
         self.window = window
-        self.slots: list[MapPanel] = [window.comparison.panels[m] for m in METHODS]
+        self.comparison: BlindedComparison | None = None
+        self.slots: list[MapPanel] = []
         self.toolbar: QToolBar | None = None
-        self._footers: list[QWidget] = []
         self._saved = _Saved()
 
     def _lockable(self) -> list[QWidget]:
@@ -59,15 +65,21 @@ class RatingWindowMode:
             a.edit_prompt_set,
             a.next_image,
             a.previous_image,
+            a.export_png,
             a.recent_menu.menuAction(),
         ]
 
-    def enter(self, bar: QWidget, footers: list[QWidget], title: str) -> None:
-        """Hide the browser, lock navigation, put ``bar`` above and ``footers`` under panels."""
+    def enter(
+        self, bar: QWidget, footers: list[QWidget], title: str, show_prediction: bool = False
+    ) -> BlindedComparison:
+        """Hide the browser, lock navigation, put ``bar`` above and show the blinded
+        comparison with ``footers`` under its map panels (returned)."""
         w, saved = self.window, self._saved
         saved.title = w.windowTitle()
         saved.browser_visible = w.browser.isVisible()
         saved.accepts_drops = w.acceptDrops()
+        saved.chart_visible = not w.prompt_panel.chart.isHidden()
+        saved.prompt_status = w.prompt_panel.status.text()
         for item in [*self._lockable(), *self._actions()]:
             saved.enabled[item] = item.isEnabled()
         for item in (
@@ -89,9 +101,20 @@ class RatingWindowMode:
         self.toolbar.addWidget(bar)
         w.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         w.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        for slot, footer in zip(self.slots, footers, strict=True):
-            slot.layout().addWidget(footer)
-        self._footers = list(footers)
+        if not show_prediction:
+            w.prompt_panel.chart.hide()
+            w.prompt_panel.status.setText(PREDICTION_HIDDEN_TEXT)
+        self.comparison = BlindedComparison(footers)
+        self.slots = list(self.comparison.panels)
+        state, events = w.state, w.state.events
+        self.comparison.set_opacity(state.opacity)
+        self.comparison.set_colormap(state.colormap)
+        self.comparison.set_overlays_visible(state.overlays_visible)
+        events.opacity.connect(self.comparison.set_opacity)
+        events.colormap.connect(self.comparison.set_colormap)
+        events.overlays_visible.connect(self.comparison.set_overlays_visible)
+        w.show_in_centre(self.comparison)
+        return self.comparison
 
     def lock_display(self, locked: bool) -> None:
         """Fixed display policy: opacity and colormap cannot change either."""
@@ -100,24 +123,19 @@ class RatingWindowMode:
             item.setEnabled(not locked)
             item.setToolTip(OPACITY_TOOLTIP_FIXED if locked else self._saved.tooltips[item])
 
-    def set_slot_titles(self, labels: list[str]) -> None:
-        """Title the first ``len(labels)`` slots A, B…; hide slots without a method."""
-        for position, slot in enumerate(self.slots):
-            shown = position < len(labels)
-            slot.setVisible(shown)
-            slot.title.setText(labels[position] if shown else "")
-
     def leave(self) -> None:
         """Undo everything ``enter`` did."""
         w, saved = self.window, self._saved
-        for footer in self._footers:
-            footer.hide()
-            footer.setParent(None)
-            footer.deleteLater()
-        self._footers = []
-        for method, slot in zip(METHODS, self.slots, strict=True):
-            slot.title.setText(METHOD_TITLES[method])
-            slot.setVisible(True)
+        if self.comparison is not None:
+            events = w.state.events
+            events.opacity.disconnect(self.comparison.set_opacity)
+            events.colormap.disconnect(self.comparison.set_colormap)
+            events.overlays_visible.disconnect(self.comparison.set_overlays_visible)
+            w.show_in_centre(None)
+            self.comparison.deleteLater()
+            self.comparison, self.slots = None, []
+        w.prompt_panel.chart.setVisible(saved.chart_visible)
+        w.prompt_panel.status.setText(saved.prompt_status)
         if self.toolbar is not None:
             w.removeToolBarBreak(self.toolbar)
             w.removeToolBar(self.toolbar)

@@ -11,11 +11,20 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from medgrad_desktop.engine.api import MapsResult
 from medgrad_desktop.explain.colormaps import COLORMAPS
 from medgrad_desktop.explain.method_names import METHODS, method_title
+from medgrad_desktop.explain.provenance import provenance_caption, provenance_tooltip
 from medgrad_desktop.qt.widgets.colour_bar import ColourBar
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
@@ -48,8 +57,15 @@ class ComparisonArea(QWidget):
         self.zoom_label = QLabel("Zoom 100 %")
         self.zoom_label.setObjectName("zoomLevel")
         self.zoom_label.setToolTip("Home, a double-click or View → Reset zoom shows all")
+        self.provenance = QLabel()
+        self.provenance.setObjectName("mapProvenance")
+        self.provenance.setStyleSheet("color: #555; font-size: 11px")
+        self.provenance.setWordWrap(True)
+        self.provenance.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.provenance.setFixedHeight(self.colour_bar.sizeHint().height())  # two short lines
         footer = QHBoxLayout()
-        footer.addWidget(self.colour_bar, 1)
+        footer.addWidget(self.colour_bar, 3)
+        footer.addWidget(self.provenance, 2)
         footer.addWidget(self.zoom_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -64,6 +80,15 @@ class ComparisonArea(QWidget):
         self.prompt_label = ""
         self._fitted = True  # the image fills the views until the user pans or zooms
         self.original.view_box.sigRangeChanged.connect(self._update_zoom_label)
+        self.set_provenance("model", "square")
+
+    def set_provenance(self, variant: str, geometry: str) -> None:
+        """Say under the maps, and in every map panel's tooltip, how the maps were computed."""
+        self.variant, self.geometry = variant, geometry
+        self.provenance.setText(provenance_caption(variant, geometry))
+        tooltip = provenance_tooltip(variant, geometry)
+        for panel in self.panels.values():
+            panel.setToolTip(tooltip)
 
     def all_panels(self) -> list[MapPanel]:
         return [self.original, *self.panels.values()]
