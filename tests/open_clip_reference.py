@@ -346,7 +346,7 @@ def tower_reference_maps(bundle, image, texts: torch.Tensor, variant: str, geome
                 o.retain_grad()
                 cosine = tower.embed(tower.block_output(x, o)[:1]) @ text
                 cosine.backward()
-            scores[heads] = (float(cosine), x, q, k, v, o.grad[0])
+            scores[heads] = (float(cosine.detach()), x, q, k, v, o.grad[0])
         similarity.append(scores[tower.num_heads][0])
         _, x, q, k, v, w = scores[tower.num_heads if variant == "model" else 1]
         with torch.no_grad():

@@ -34,7 +34,7 @@ def folders(tmp_path_factory):
 
 @pytest.mark.parametrize("family", ["biomedclip", "dermlip", "quickgelu"])
 @pytest.mark.parametrize("variant", ["model", "zhao2024"])
-@pytest.mark.parametrize("geometry", ["square", "aspect"])
+@pytest.mark.parametrize("geometry", ["square", "aspect", "native"])
 def test_maps_equal_plain_autograd_through_the_tower(folders, family, variant, geometry):
     bundle = load_model(folders[family], device="cpu")
     image = np.random.default_rng(7).integers(0, 256, (45, 70, 3), dtype=np.uint8)
