@@ -29,22 +29,15 @@ class GalleryItem:
 
 
 @dataclass
-class Triage:
-    """The labelled images (``names``) with their true and predicted class indices and the
-    predicted class's probability; ``probabilities`` (N, C) over ``class_labels``."""
+class Triage(Predictions):
+    """The labelled images' predictions (``names``, ``probabilities`` (N, C) over
+    ``class_labels``) with their true class indices ``true``."""
 
-    names: list[str]
-    class_labels: list[str]
     true: np.ndarray
-    probabilities: np.ndarray
 
     @property
     def predicted(self) -> np.ndarray:
-        return self.probabilities.argmax(1)
-
-    @property
-    def confidence(self) -> np.ndarray:
-        return self.probabilities.max(1)
+        return self.top
 
     @property
     def correct(self) -> np.ndarray:
@@ -108,10 +101,10 @@ def triage(predictions: Predictions, labels: Labels) -> Triage:
         raise ValueError("predictions and labels use different class lists")
     rows = [i for i, name in enumerate(predictions.names) if name in labels.truth]
     return Triage(
-        [predictions.names[i] for i in rows],
-        list(labels.class_labels),
-        np.array([labels.truth[predictions.names[i]] for i in rows], dtype=np.int64),
-        predictions.probabilities[rows],
+        names=[predictions.names[i] for i in rows],
+        class_labels=list(labels.class_labels),
+        probabilities=predictions.probabilities[rows],
+        true=np.array([labels.truth[predictions.names[i]] for i in rows], dtype=np.int64),
     )
 
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
+
+__all__ = ["METHODS", "METHOD_TITLES", "MIGRATIONS", "TRIGGERS", "latest_version"]
+
 SCORE_MIN = 1
 SCORE_MAX = 5
 

@@ -72,7 +72,7 @@ def test_badges_sort_and_filter_by_predicted_class(qtbot, browser):
     )
 
 
-def test_labels_confusion_cells_and_gallery(qtbot, browser, tmp_path):
+def test_labels_confusion_cells_and_gallery(qtbot, browser, main_window, tmp_path):
     predictions = browser.predictions
     classes = predictions.class_labels
     truth = {name: classes[(int(predictions.top[i]) + (i % 2)) % len(classes)]
@@ -95,6 +95,14 @@ def test_labels_confusion_cells_and_gallery(qtbot, browser, tmp_path):
     assert set(_grid_names(panel.wrong_grid)) == {"case_02.png", "case_04.png"}
     assert set(_grid_names(panel.right_grid)) == {"case_01.png", "case_03.png", "case_05.png"}
     assert "accuracy 60.0%" in panel.summary.text()
+    browser.show()
+    panel.tabs.setCurrentIndex(1)
+    browser.tabs.setCurrentWidget(panel)
+    qtbot.waitExposed(panel.wrong_grid)
+    first = panel.wrong_grid.grid_model.index(0)
+    rect = panel.wrong_grid.visualRect(first)
+    qtbot.mouseClick(panel.wrong_grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert main_window.browser.current_path() == first.data(PATH_ROLE)
 
 
 def test_bad_label_file_shows_a_plain_message(browser, tmp_path):

@@ -227,3 +227,22 @@ def test_search_cli_plain_errors(tmp_path, tiny_model_dir, capsys):
     args = ["search", str(tmp_path / "ok"), "--model", str(tiny_model_dir), "--query", "  "]
     assert main(args) == 2
     assert "type some words" in capsys.readouterr().err
+
+
+def test_search_cli_prompt_label_uses_its_synonyms(tmp_path, tiny_model_dir, bundle):
+    names = _write_images(tmp_path / "images", 3, seed=4)
+    prompts = tmp_path / "set.yaml"
+    prompts.write_text(
+        "name: t\nclasses:\n  - label: veil\n    prompts: [blue veil, whitish veil]\n", "utf-8"
+    )
+    out = tmp_path / "r.json"
+    args = ["search", str(tmp_path / "images"), "--model", str(tiny_model_dir),
+            "--prompts", str(prompts), "--query", "Veil", "--json", str(out)]  # fmt: skip
+    assert main(args) == 0
+    query = _norm(
+        _direct_text_embedding(bundle, "blue veil") + _direct_text_embedding(bundle, "whitish veil")
+    )
+    expected = _direct_image_embeddings(bundle, tmp_path / "images", names) @ query
+    rows = json.loads(out.read_text())
+    assert [r["image"] for r in rows] == [names[i] for i in np.argsort(-expected, kind="stable")]
+    np.testing.assert_allclose([r["score"] for r in rows], np.sort(expected)[::-1], atol=1e-5)

@@ -68,8 +68,11 @@ class BrowseMenu(QObject):
     def _on_model_loaded(self, info) -> None:
         changed = self._model_id is not None and info.model_id != self._model_id
         self._model_id = info.model_id
-        if changed and self.browse_window is not None and self.browse_window.names:
-            self.browse_window.reindex()
+        browse = self.browse_window
+        if browse is None or not browse.names:
+            return
+        if changed or (browse.embeddings is None and not browse.job.running):
+            browse.reindex()  # another model, or the first one after indexing found none
 
     def _on_prompt_set(self, prompt_set) -> None:
         if self.browse_window is not None and prompt_set is not None:

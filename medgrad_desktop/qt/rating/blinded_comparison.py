@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from medgrad_desktop.engine.api import MapsResult
 from medgrad_desktop.qt.widgets.colour_bar import ColourBar
@@ -29,6 +29,37 @@ def _cell(panel: MapPanel, below: QWidget) -> QWidget:
     return cell
 
 
+class EqualCells(QWidget):
+    """Lays ``cells`` out in a grid of ``columns``, every cell exactly the same size (a grid
+    layout hands leftover pixels to some cells, which would make one panel differ)."""
+
+    GAP = 6
+    MIN_SIDE = 140
+
+    def __init__(self, cells: Sequence[QWidget], columns: int) -> None:
+        super().__init__()
+        self.cells, self.columns = list(cells), columns
+        self.rows = (len(self.cells) + columns - 1) // columns
+        for cell in self.cells:
+            cell.setParent(self)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(
+            self.columns * (self.MIN_SIDE + self.GAP), self.rows * (self.MIN_SIDE + self.GAP)
+        )
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSizeHint() * 2
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        width = (self.width() - self.GAP * (self.columns - 1)) // self.columns
+        height = (self.height() - self.GAP * (self.rows - 1)) // self.rows
+        for position, cell in enumerate(self.cells):
+            row, column = divmod(position, self.columns)
+            cell.setGeometry(column * (width + self.GAP), row * (height + self.GAP), width, height)
+
+
 class BlindedComparison(QWidget):
     """``panels[i]`` shows the map of the method in blinded position ``i``."""
 
@@ -42,18 +73,9 @@ class BlindedComparison(QWidget):
             footer.setFixedHeight(height)
         spacer = QWidget()
         spacer.setFixedHeight(height)
-        columns = 2 if len(self.panels) <= 3 else 3
-        grid = QGridLayout()
-        grid.setSpacing(6)
         cells = [_cell(self.original, spacer)]
         cells += [_cell(p, f) for p, f in zip(self.panels, footers, strict=True)]
-        for position, cell in enumerate(cells):
-            grid.addWidget(cell, position // columns, position % columns)
-        rows = (len(cells) + columns - 1) // columns
-        for row in range(rows):
-            grid.setRowStretch(row, 1)
-        for column in range(columns):
-            grid.setColumnStretch(column, 1)
+        self.cells = EqualCells(cells, columns=2 if len(self.panels) <= 3 else 3)
         lead = self.panels[0].view_box
         for panel in [self.original, *self.panels[1:]]:
             panel.view_box.setXLink(lead)
@@ -61,7 +83,7 @@ class BlindedComparison(QWidget):
         self.colour_bar = ColourBar()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(grid, 1)
+        layout.addWidget(self.cells, 1)
         layout.addWidget(self.colour_bar)
         self.image: np.ndarray | None = None
 

@@ -39,7 +39,6 @@ from medgrad_desktop.explain.prompt_sets import PromptSet
 from medgrad_desktop.qt.rating.path_field import PathField
 from medgrad_desktop.review import RatingSession, SessionConfig, default_session_path
 from medgrad_desktop.review.naming import SESSION_SUFFIX
-from medgrad_desktop.review.schema import METHOD_TITLES, METHODS
 from medgrad_desktop.review.session_config import DEFAULT_SCALE_LABELS
 
 log = logging.getLogger(__name__)
