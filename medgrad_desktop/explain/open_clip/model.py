@@ -80,7 +80,7 @@ def check_state_dict(
     missing = [k for k in expected if k not in present]
     unexpected = [k for k in present if k not in expected]
     wrong = [
-        f"{k} {present[k]} (expected {expected[k]})"
+        f"'{k}' {present[k]} (expected {expected[k]})"
         for k in expected
         if k in present and present[k] != expected[k]
     ]
