@@ -77,3 +77,26 @@ def test_load_model_embeddings_equal_the_reference_and_explain_runs(folders):
     result = explain(bundle, image, PROMPTS[:2])
     assert result.maps["medgrad"].shape == (2, 40, 40)
     assert np.isclose(result.probability.sum(), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["biomedclip", "dermlip"])
+def test_cascading_randomisation_covers_the_whole_image_tower(folders, family):
+    from medgrad_desktop.explain.evaluation.sanity import cascading_randomisation
+
+    bundle = load_model(folders[family], device="cpu")
+    stages = bundle.model.randomisation_stages()
+    covered = set()
+    for _name, members in stages:
+        for member in members:
+            params = [member] if isinstance(member, torch.nn.Parameter) else member.parameters()
+            covered |= {id(p) for p in params}
+    assert covered == {id(p) for p in bundle.model.visual.parameters()}
+    image = np.random.default_rng(2).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+
+    def maps(model_bundle):
+        result = explain(model_bundle, image, ["a lesion", "a nevus"], methods=("gradcam",))
+        return {"gradcam": result.maps["gradcam"][0]}
+
+    result = cascading_randomisation(bundle, maps, seed=1)
+    assert result["stages"] == ["projection", "layer 2", "layer 1", "embeddings"]
+    assert result["gradcam"][-1]["ssim"] < 0.99
