@@ -61,7 +61,7 @@ def plot_accuracy(history: dict, path: Path) -> Path:
     return path
 
 
-def plot_confusion(metrics: dict, path: Path) -> Path:
+def plot_confusion(metrics: dict, path: Path, title: str | None = None) -> Path:
     plt = _figure()
     labels = metrics["confusion_matrix"]["labels"]
     matrix = np.array(metrics["confusion_matrix"]["matrix"])
@@ -74,7 +74,7 @@ def plot_confusion(metrics: dict, path: Path) -> Path:
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted (zero-shot)")
     ax.set_ylabel("true")
-    ax.set_title(f"test accuracy {metrics['zero_shot_accuracy']:.3f}")
+    ax.set_title(title or f"test accuracy {metrics['zero_shot_accuracy']:.3f}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

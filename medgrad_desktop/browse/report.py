@@ -123,7 +123,8 @@ def write_confusion(triage: Triage, metrics: dict, out: Path) -> list[Path]:
         "confusion_matrix": {"labels": triage.class_labels, "matrix": metrics["confusion_matrix"]},
         "zero_shot_accuracy": metrics["accuracy"],
     }
-    png = plot_confusion(figure_input, out / "confusion_matrix.png")
+    title = f"{len(triage.names)} labelled images, accuracy {metrics['accuracy']:.3f}"
+    png = plot_confusion(figure_input, out / "confusion_matrix.png", title=title)
     cells_path = out / "confusion_cells.csv"
     with open(cells_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

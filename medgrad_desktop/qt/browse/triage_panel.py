@@ -31,8 +31,6 @@ from medgrad_desktop.browse.triage import (
 )
 from medgrad_desktop.qt.browse.image_grid import GridEntry, ImageGrid
 
-GALLERY_SIZE = 200
-
 
 def _entry(item: GalleryItem) -> GridEntry:
     return GridEntry(
@@ -189,7 +187,7 @@ class TriagePanel(QWidget):
             text += "<br>" + "<br>".join(warnings)
         self.summary.setText(text)
         self.table.show_matrix(triage.class_labels, np.array(metrics["confusion_matrix"]))
-        items = triage.gallery(GALLERY_SIZE)
+        items = triage.gallery(len(triage.names))  # all of them: the grids are virtualised
         wrong = [_entry(i) for i in items if i.group == CONFIDENT_WRONG]
         right = [_entry(i) for i in items if i.group == UNSURE_RIGHT]
         self.wrong_title.setText(f"<b>Confident mistakes</b> ({len(wrong)}, most confident first)")
