@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import vjp, vmap
 
+from medgrad_desktop.errors import ComputeError
+
 
 def _heads(t: torch.Tensor, heads: int) -> torch.Tensor:
     tokens, channels = t.shape
@@ -57,6 +59,12 @@ def legrad_scores(
     for K normalised text embeddings ``texts`` (K, D)."""
     if pooling not in ("cls", "mean"):
         raise ValueError("LeGrad pooling is 'cls' or 'mean'.")
+    if not hasattr(model, "vision_model"):
+        raise ComputeError(
+            "LeGrad is available for Hugging Face CLIP models only; evaluate this model with "
+            "Grad-CAM, Grad-ECLIP and MedGrad-ECLIP.",
+            f"LeGrad needs a CLIPModel, got {type(model).__name__}",
+        )
     vision = model.vision_model
     layers = list(vision.encoder.layers)
     first = start_layer if start_layer >= 0 else len(layers) + start_layer

@@ -100,3 +100,12 @@ def test_cascading_randomisation_covers_the_whole_image_tower(folders, family):
     result = cascading_randomisation(bundle, maps, seed=1)
     assert result["stages"] == ["projection", "layer 2", "layer 1", "embeddings"]
     assert result["gradcam"][-1]["ssim"] < 0.99
+
+
+def test_legrad_refuses_open_clip_models_with_a_plain_message(folders):
+    from medgrad_desktop.errors import ComputeError
+    from medgrad_desktop.explain.legrad import legrad_scores
+
+    bundle = load_model(folders["dermlip"], device="cpu")
+    with pytest.raises(ComputeError, match="Hugging Face CLIP models only"):
+        legrad_scores(bundle.model, torch.zeros(1, 3, 32, 32), bundle.encode_text(["a"]))
