@@ -3,6 +3,7 @@
 #   make run           install the app (torch CPU) into .venv and start it on the bundled demo
 #   make install       virtual environment .venv with the app, torch (CPU) and the test tools
 #   make test          the whole pytest suite, then the GUI self-test (offscreen)
+#   make test-floor    the unit tests with the lowest dependency versions allowed (.ci/floors.txt)
 #   make lint          ruff
 #   make bundle        PyInstaller one-folder app in dist/medgrad-desktop/
 #   make bundle-test   frozen self-test + tiny train/evaluate/explain, from a path with spaces
@@ -27,7 +28,7 @@ TARBALL := dist/medgrad-desktop-$(VERSION)-linux-$(ARCH).tar.gz
 SCRATCH := build/scratch
 HEADLESS := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-.PHONY: help run install test lint bundle bundle-test deb deb-test tarball clean
+.PHONY: help run install test test-floor lint bundle bundle-test deb deb-test tarball clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -49,6 +50,16 @@ test:
 	rm -rf $(SCRATCH)/self-test && mkdir -p $(SCRATCH)/self-test
 	$(HEADLESS) MEDGRAD_USER_DATA=$(SCRATCH)/self-test/data MEDGRAD_SETTINGS_DIR=$(SCRATCH)/self-test/settings \
 		$(PYTHON) -m medgrad_desktop --self-test --screenshot $(SCRATCH)/self-test/window.png
+
+# The oldest versions pyproject.toml allows, in their own venv: proves the floors are real.
+FLOOR_VENV := .venv-floor
+test-floor:
+	python3 -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install torch==2.13.0
+	$(FLOOR_VENV)/bin/python -m pip install -r .ci/floors.txt
+	$(FLOOR_VENV)/bin/python -m pip install --no-deps -e .
+	$(HEADLESS) $(FLOOR_VENV)/bin/python -m pytest tests/unit -m "not slow" -p no:cacheprovider \
+		--deselect tests/unit/test_packaging_wheel.py
 
 lint:
 	$(VENV)/bin/ruff --version >/dev/null 2>&1 || $(PYTHON) -m pip install 'ruff>=0.6'

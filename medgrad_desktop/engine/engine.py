@@ -160,6 +160,9 @@ class ExplainEngine:
                 self._emit("failed", request_id, None, error)
                 return
             self._emit("model_loaded", info)
+            # CUDA graphs for the viewer's single images, captured when no view waits
+            warm_up = lambda: self._runner.warm_up(self.methods, self.variant)  # noqa: E731
+            self._model.submit(warm_up, priority=1, group=LOAD)
 
         self._model.submit(run, priority=-1, group=LOAD)
         return request_id

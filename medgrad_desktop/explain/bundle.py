@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,11 @@ class ModelBundle:
     vision: Any = field(default=None, repr=False)
     text: Any = field(default=None, repr=False)
     _text_cache: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict, repr=False)
+
+    def with_model(self, model) -> ModelBundle:
+        """A copy of this bundle around another ``model`` (e.g. a randomised copy), with the
+        towers and the text cache rebuilt from it rather than shared with this bundle."""
+        return dataclasses.replace(self, model=model, vision=None, text=None, _text_cache={})
 
     @property
     def vision_tower(self):

@@ -59,6 +59,7 @@ def build_main_window(
     from medgrad_desktop.qt.map_quality.map_quality_menu import install_map_quality_menu
     from medgrad_desktop.qt.rating.rating_menu import install_rating_mode
     from medgrad_desktop.qt.training.training_menu import install_training_menu
+    from medgrad_desktop.qt.widgets.optional_panels import OptionalPanels
 
     bridge = EngineBridge()
     engine = ExplainEngine(bridge, cache_bytes=cache_bytes)
@@ -71,6 +72,7 @@ def build_main_window(
     install_training_menu(window)
     install_browse_menu(window)
     install_map_quality_menu(window)
+    OptionalPanels(window)
     return window
 
 

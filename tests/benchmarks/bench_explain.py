@@ -4,6 +4,11 @@ ViT-B/16 architecture with random weights. Prints the median of ≥5 runs of eac
 ``shared-trunk speedup (K=<k>, <device>): <ratio>x``.
 
     python tests/benchmarks/bench_explain.py [--device cpu|cuda] [--k 8] [--runs 5]
+
+``--graphs`` (CUDA): one image, 3 maps × K prompts, the viewer's path — evidence replayed from
+a CUDA graph (``engine.cuda_graphs``, bf16 trunk) against the same call eager. Last line:
+``single-image evidence (K=<k>, 3 maps, cuda): <a> ms with CUDA graphs, <b> ms eager,
+eager/graphs <ratio>x``.
 """
 
 from __future__ import annotations
@@ -76,13 +81,38 @@ def timed(fn, runs: int, device: torch.device) -> float:
     return statistics.median(times)
 
 
+def graph_latency(device: torch.device, k: int, runs: int) -> None:
+    """The viewer's single-image latency with and without CUDA-graph replay."""
+    from medgrad_desktop.engine.cuda_graphs import GraphedEvidence
+
+    bundle = vit_b16_bundle(device)
+    image = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    texts = bundle.encode_text([f"dermoscopic criterion number {i}" for i in range(k)])
+    graphed = GraphedEvidence(graphs=device.type == "cuda")
+    eager = lambda: compute_evidence(bundle, image, texts)  # noqa: E731
+    replay = lambda: compute_evidence(bundle, image, texts, pixel_function=graphed)  # noqa: E731
+    replay()  # captures the graph
+    eager()
+    eager_time = timed(eager, runs, device)
+    graph_time = timed(replay, runs, device)
+    path = "CUDA graphs" if graphed.graphs else "the bucket path (no graphs without CUDA)"
+    print(
+        f"single-image evidence (K={k}, 3 maps, {device.type}): {graph_time * 1000:.2f} ms with "
+        f"{path}, {eager_time * 1000:.2f} ms eager, eager/graphs {eager_time / graph_time:.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--graphs", action="store_true", help="CUDA-graph vs eager, one image")
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.graphs:
+        graph_latency(device, args.k, max(args.runs, 20) if device.type == "cuda" else args.runs)
+        return
     bundle = vit_b16_bundle(device)
     image = np.random.default_rng(0).integers(0, 256, (450, 600, 3), dtype=np.uint8)
     texts = bundle.encode_text([f"dermoscopic criterion number {i}" for i in range(args.k)])

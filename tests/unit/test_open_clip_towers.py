@@ -107,5 +107,5 @@ def test_legrad_refuses_open_clip_models_with_a_plain_message(folders):
     from medgrad_desktop.explain.legrad import legrad_scores
 
     bundle = load_model(folders["dermlip"], device="cpu")
-    with pytest.raises(ComputeError, match="Hugging Face CLIP models only"):
-        legrad_scores(bundle.model, torch.zeros(1, 3, 32, 32), bundle.encode_text(["a"]))
+    with pytest.raises(ComputeError, match="Hugging Face or OpenAI format only"):
+        legrad_scores(bundle.vision_tower, torch.zeros(1, 3, 32, 32), bundle.encode_text(["a"]))

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -73,8 +72,7 @@ def cascading_randomisation(
     ``explain_maps(bundle)`` returns ({method: (H, W) map}), on a deep copy of the model."""
     original = explain_maps(bundle)
     model = copy.deepcopy(bundle.model)
-    # towers are rebuilt over the copy (a cached tower would still explain the original)
-    randomised = dataclasses.replace(bundle, model=model, vision=None, text=None, _text_cache={})
+    randomised = bundle.with_model(model)
     generator = torch.Generator().manual_seed(seed)
     result: dict[str, list] = {"stages": []}
     for name, modules in randomisation_stages(model):
