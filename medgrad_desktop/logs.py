@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 
 from medgrad_desktop.paths import user_subdir
 
 _configured = False
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is logged (test runners and some
+    launchers replace it; a handler bound to a closed stream would print a traceback)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 def setup_logging(level: int = logging.INFO) -> None:
@@ -27,7 +41,7 @@ def setup_logging(level: int = logging.INFO) -> None:
         root.addHandler(file_handler)
     except OSError as exc:  # read-only home: keep going with stderr only
         logging.getLogger(__name__).warning("Cannot write the log file: %s", exc)
-    stream = logging.StreamHandler()
+    stream = _CurrentStderr()
     stream.setFormatter(fmt)
     stream.setLevel(logging.WARNING)
     root.addHandler(stream)

@@ -40,43 +40,68 @@ def register_fit(subparsers) -> None:
 def _run_evaluate(args: argparse.Namespace) -> int:
     from medgrad_desktop.errors import DataError
     from medgrad_desktop.explain import load_model
-    from training.data import load_samples
-    from training.evaluate import compute_metrics, format_table, select_split, write_metrics
+    from training.evaluate import compute_metrics, format_table, write_metrics
+    from training.run_evaluation import data_samples, run_samples
 
-    report = load_samples(args.data)
-    for path, reason in report.skipped:
-        print(f"skipped {path}: {reason}")
-    classes = sorted({s.label for s in report.samples})
-    if len(classes) < 2:
-        raise DataError("The data has fewer than two classes; zero-shot accuracy needs two.")
-    samples = select_split(report.samples, args.split, seed=args.seed)
-    bundle = load_model(args.model, device=None if args.device == "auto" else args.device)
-    metrics = compute_metrics(bundle, samples, classes, args.prompt_template, args.batch_size)
-    print(f"{bundle.describe()} on {len(samples)} images ({args.split} split)")
+    if args.run is None and (args.model is None or args.data is None):
+        raise DataError("Give --run RUN_DIR, or both --model and --data.")
+    if args.run is not None:
+        samples, classes, model, template = run_samples(args.run, args.split)
+        model = args.model or model
+        template = args.prompt_template or template
+        where = f"the {args.split} split of run {Path(args.run).name}"
+    else:
+        samples, classes = data_samples(args.data, args.split, args.seed)
+        model, template = args.model, args.prompt_template or "{label}"
+        where = f"the {args.split} split of {Path(args.data).name}"
+        if args.split != "all":
+            print(
+                f"note: without --run, new splits are assigned to {Path(args.data).name} (seed "
+                f"{args.seed}, 70/15/15 by patient/group); they are not the splits of any "
+                "training run. Use --run RUN_DIR to evaluate a run on its own test images."
+            )
+    bundle = load_model(model, device=None if args.device == "auto" else args.device)
+    metrics = compute_metrics(bundle, samples, classes, template, args.batch_size)
+    print(f"{bundle.describe()} on {len(samples)} images ({where})")
     print(format_table(metrics))
-    if args.out is not None:
-        print(f"wrote {write_metrics(metrics, args.out)}")
+    out = args.out
+    if out is None and args.run is not None:
+        out = Path(args.run) / f"evaluation-{args.split}"
+    if out is not None:
+        about = {"n_images": len(samples), "split": args.split, "model": str(model)}
+        if args.run is not None:
+            about["run"] = str(args.run)
+        print(f"wrote {write_metrics(metrics, out, **about)}")
     return 0
 
 
 def register_evaluate(subparsers) -> None:
-    """``evaluate --model SRC --data DIR [--split test|all] [--out DIR]``."""
+    """``evaluate --run RUN_DIR [--split test]`` or ``evaluate --model SRC --data DIR``."""
     parser = subparsers.add_parser(
         "evaluate",
         help="measure a model on held-out data",
-        description="Zero-shot classification, retrieval and calibration metrics of a model.",
+        description="Zero-shot classification, retrieval and calibration metrics of a model. "
+        "With --run, exactly the images a training run put in the chosen split "
+        "(its splits.csv) are used, with the run's best/ model.",
     )
-    parser.add_argument("--model", required=True, help="demo, a model folder or a .pth file")
-    parser.add_argument("--data", required=True, help="manifest CSV or image folder")
+    parser.add_argument("--run", type=Path, help="a training run folder (uses its splits.csv)")
+    parser.add_argument(
+        "--model", help="demo, a model folder or a .pth file (default with --run: the run's best/)"
+    )
+    parser.add_argument("--data", help="manifest CSV or image folder (without --run)")
     parser.add_argument("--split", choices=("test", "val", "train", "all"), default="test")
-    parser.add_argument("--out", type=Path, help="folder for metrics.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="folder for metrics.json (default with --run: RUN_DIR/evaluation-<split>)",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0, help="split seed when the data has none")
     parser.add_argument(
         "--prompt-template",
-        default="{label}",
-        help="zero-shot class prompt; {label} is the class name",
+        default=None,
+        help="zero-shot class prompt; {label} is the class name (default: the run's, or '{label}')",
     )
     parser.set_defaults(func=_run_evaluate)
 

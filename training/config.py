@@ -52,6 +52,7 @@ class TrainConfig:
     out: str = "runs"
     name: str = "clip"
     resume: str | None = None
+    allow_batch_size_change: bool = False  # resume with another batch size on purpose
     save_dtype: str = "float32"  # float32 | float16 (weights in best/ and last/)
     # method "frozen": how many last transformer layers of each tower stay trainable
     trainable_layers: int = 2

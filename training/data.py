@@ -65,8 +65,10 @@ def label_from_text(text: str) -> str:
     return re.split(r"[.;]", text, maxsplit=1)[0].strip().lower()
 
 
-def read_csv_rows(path: Path) -> list[list[str]]:
-    """All non-blank rows of a UTF-8 CSV file; refuses other encodings with a clear message."""
+def read_csv_records(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-blank row of a UTF-8 CSV file. Quoted fields may hold
+    commas and line breaks; other encodings, NUL bytes and broken quoting are refused with a
+    message naming the file (and the line)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -79,8 +81,46 @@ def read_csv_rows(path: Path) -> list[list[str]]:
             "again.",
             f"{path}: {exc}",
         ) from exc
-    rows = csv.reader(io.StringIO(text, newline=""))
-    return [row for row in rows if any(cell.strip() for cell in row)]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise DataError(
+            f"Line {line} of {path.name} contains NUL bytes; the file is not plain text (was it "
+            "saved by a spreadsheet in another format?)."
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records, previous = [], 0
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                records.append((previous + 1, row))
+            previous = reader.line_num
+    except csv.Error as exc:
+        raise DataError(
+            f"Line {previous + 1} of {path.name} is not valid CSV (check its double quotes).",
+            f"{path}: {exc}",
+        ) from exc
+    return records
+
+
+def read_csv_rows(path: Path) -> list[list[str]]:
+    """All non-blank rows of a UTF-8 CSV file (see ``read_csv_records``)."""
+    return [row for _, row in read_csv_records(path)]
+
+
+def refuse_extra_columns(records: list[tuple[int, list[str]]], path: Path) -> None:
+    """``DataError`` listing the lines with more cells than the header: an unquoted comma cut
+    the text there (the rest would be lost silently)."""
+    width = len(records[0][1])
+    wide = [number for number, row in records[1:] if len(row) > width]
+    if wide:
+        shown = ", ".join(map(str, wide[:10])) + (
+            f" and {len(wide) - 10} more" if len(wide) > 10 else ""
+        )
+        raise DataError(
+            f"Line(s) {shown} of {path.name} have more columns than its header; a text "
+            'containing a comma must be in double quotes ("like, this").',
+            f"header has {width} column(s)",
+        )
 
 
 def _looks_like_header(cell: str) -> bool:
@@ -135,8 +175,10 @@ def _finish(samples: list[Sample], skipped, source: Path, fmt: str) -> LoadRepor
 
 
 def _load_manifest(path: Path, check_images: bool) -> LoadReport:
-    rows = read_csv_rows(path)
+    records = read_csv_records(path)
+    rows = [row for _, row in records]
     _require_header(rows, path)
+    refuse_extra_columns(records, path)
     header = rows[0]
     image_col = _column(header, IMAGE_HEADERS)
     text_col = _column(header, TEXT_HEADERS)
@@ -149,7 +191,7 @@ def _load_manifest(path: Path, check_images: bool) -> LoadReport:
     if len(rows) == 1:
         raise DataError(f"The file {path.name} lists no images.")
     samples, skipped = [], []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in records[1:]:
         row = row + [""] * (len(header) - len(row))
 
         def cell(name: str, row=row) -> str:
@@ -226,10 +268,13 @@ def _load_seed_format(folder: Path, descriptions: Path | None, check_images: boo
     if not images:
         raise DataError(f"The folder {folder.name} contains no images.")
     descriptions = descriptions or _find_descriptions(folder)
-    rows = read_csv_rows(descriptions)
+    records = read_csv_records(descriptions)
+    rows = [row for _, row in records]
     _require_header(rows, descriptions)
+    refuse_extra_columns(records, descriptions)
     text_col = _column(rows[0], TEXT_HEADERS) or 0
     texts = [row[text_col].strip() if text_col < len(row) else "" for row in rows[1:]]
+    lines = [number for number, _ in records[1:]]
     if len(texts) != len(images):
         hint = " (is the header row missing?)" if len(texts) + 1 == len(images) else ""
         raise DataError(
@@ -237,7 +282,7 @@ def _load_seed_format(folder: Path, descriptions: Path | None, check_images: boo
             f"descriptions; each image needs exactly one description, in file-name order{hint}."
         )
     samples, skipped = [], []
-    for number, (image, text) in enumerate(zip(images, texts, strict=True), start=2):
+    for number, image, text in zip(lines, images, texts, strict=True):
         if not text:
             raise DataError(f"Line {number} of {descriptions.name} has no description.")
         if check_images and not _check_image(image, skipped):

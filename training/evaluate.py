@@ -156,14 +156,14 @@ def format_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def write_metrics(metrics: dict, folder: str | Path) -> Path:
-    """Write ``metrics.json`` into ``folder`` (created if needed)."""
+def write_metrics(metrics: dict, folder: str | Path, **about) -> Path:
+    """Write ``metrics.json`` into ``folder`` (created if needed): the ``METRIC_KEYS``, then
+    what was measured (``about``, e.g. ``n_images`` and ``split``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "metrics.json"
-    path.write_text(
-        json.dumps({key: metrics[key] for key in METRIC_KEYS}, indent=2) + "\n", encoding="utf-8"
-    )
+    record = {**{key: metrics[key] for key in METRIC_KEYS}, **about}
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from medgrad_desktop.explain import load_model
 from medgrad_desktop.explain.bundle import ModelBundle
 from medgrad_desktop.explain.loading import choose_device
 from training import distributed
+from training.atomic_dir import replace_folder
 from training.config import TrainConfig
 from training.evaluate import (
     class_prompts,
@@ -32,11 +34,26 @@ from training.evaluate import (
 from training.events import EventLog
 from training.loop import StopRequest, Trainer, contrastive_loss
 from training.model_setup import adapter_state, build_model, save_checkpoint
+from training.resume import load_resume_state
 from training.runs import STATE_FILE, new_run_dir, prepare_data, write_config_snapshot
+from training.split_record import SPLITS_FILE, read_splits, write_splits
 
 log = logging.getLogger(__name__)
 
-EXIT_CANCELLED = {"SIGINT": 130, "SIGTERM": 143}
+SIGNAL_NUMBERS = {"SIGINT": 2, "SIGTERM": 15, "SIGBREAK": 21}
+"""Numbers of the stop signals (SIGBREAK exists only on Windows, so it is not looked up)."""
+
+
+def exit_code_for(signal_name: str | None) -> int:
+    """The exit code of a run stopped by ``signal_name``: 128 + the signal's number (130 for
+    SIGINT, 143 for SIGTERM, 149 for Windows' SIGBREAK), as shells report it."""
+    number = SIGNAL_NUMBERS.get(signal_name or "")
+    if number is None:
+        try:
+            number = int(signal.Signals[signal_name])
+        except (KeyError, TypeError):
+            number = SIGNAL_NUMBERS["SIGTERM"]
+    return 128 + number
 
 
 def training_bundle(setup, device: torch.device) -> ModelBundle:
@@ -66,7 +83,11 @@ class FitRun:
 
     def __init__(self, config: TrainConfig, run_dir: Path, info, device, resumed: bool) -> None:
         self.config, self.run_dir, self.info, self.device = config, run_dir, info, device
-        self.data = prepare_data(config)
+        state = load_resume_state(run_dir, config) if resumed else None
+        recorded = read_splits(run_dir) if resumed and (run_dir / SPLITS_FILE).is_file() else None
+        self.data = prepare_data(config, recorded)
+        if not resumed and info.is_main:
+            write_splits(run_dir, self.data.all_samples(), self.data.hashes)
         weights = run_dir / "last" if resumed and config.method != "lora" else None
         self.setup = build_model(config, weights_from=weights)
         self.setup.model.to(device)
@@ -78,17 +99,16 @@ class FitRun:
         self.history: dict = {"steps": [], "epochs": [], "seconds": 0.0}
         self.best_score: tuple[float, float] | None = None
         self.progress = None
-        if resumed:
-            self._restore(
-                torch.load(run_dir / "last" / STATE_FILE, map_location="cpu", weights_only=True)
-            )
+        if state is not None:
+            self._restore(state)
 
     def _restore(self, state: dict) -> None:
-        if self.config.method == "lora":
-            params = dict(self.setup.model.named_parameters())
-            with torch.no_grad():
-                for name, value in state["adapter"].items():
-                    params[name].copy_(value)
+        params = dict(self.setup.model.named_parameters())
+        # fp32 master weights (saved when best/ and last/ hold float16) or the LoRA adapter
+        saved = state.get("master_weights") or state["adapter"]
+        with torch.no_grad():
+            for name, value in saved.items():
+                params[name].copy_(value)
         self.trainer.load_state_dict(state["trainer"])
         self.history = state["history"]
         self.best_score = tuple(state["best_score"]) if state["best_score"] else None
@@ -96,19 +116,33 @@ class FitRun:
     def save(self, kind: str, epoch: int) -> None:
         """Write ``best/`` or ``last/`` (``last/`` with the resume state) on rank 0."""
         if self.info.is_main:
-            folder = save_checkpoint(self.setup, self.run_dir / kind, self.config.save_dtype)
-            if kind == "last":
-                state = {
-                    "trainer": self.trainer.state_dict(),
-                    "history": self.history,
-                    "best_score": list(self.best_score) if self.best_score else None,
-                    "adapter": adapter_state(self.setup),
-                }
-                torch.save(state, folder / STATE_FILE)
+
+            def write(folder: Path) -> None:
+                save_checkpoint(self.setup, folder, self.config.save_dtype)
+                if kind == "last":
+                    torch.save(self.resume_state(), folder / STATE_FILE)
+
+            folder = replace_folder(self.run_dir / kind, write)
             self.events.write(
                 "checkpoint", kind=kind, path=str(folder), step=self.trainer.step, epoch=epoch
             )
         distributed.barrier(self.info)
+
+    def resume_state(self) -> dict:
+        """What ``--resume`` needs besides the saved weights."""
+        master = None
+        if self.config.save_dtype != "float32" and self.config.method != "lora":
+            master = {
+                n: p.detach().cpu().float().clone() for n, p in self.setup.model.named_parameters()
+            }
+        return {
+            "trainer": self.trainer.state_dict(),
+            "history": self.history,
+            "best_score": list(self.best_score) if self.best_score else None,
+            "adapter": adapter_state(self.setup),
+            "master_weights": master,
+            "batch_size": self.config.batch_size,
+        }
 
     def on_step(self, step: int, loss: float, lr: float, epoch: int) -> None:
         self.history["steps"].append([step, loss, lr])
@@ -220,7 +254,8 @@ class FitRun:
             self.config.batch_size,
             self.trainer.autocast,
         )
-        path = write_metrics(metrics, self.run_dir)
+        split = "test" if self.data.test is not self.data.val else "val"
+        path = write_metrics(metrics, self.run_dir, n_images=len(self.data.test), split=split)
         self.events.write(
             "metrics",
             split="test",
@@ -260,9 +295,9 @@ class FitRun:
 
 
 def fit(config: TrainConfig, resume: str | Path | None = None, run_dir: str | None = None) -> int:
-    """Train; returns 0 when finished, 130/143 when stopped by SIGINT/SIGTERM (``last/``
-    saved). Raises ``MedGradError`` for bad input (after a ``failed`` event when a run
-    folder exists)."""
+    """Train; returns 0 when finished, ``exit_code_for(signal)`` (130 SIGINT, 143 SIGTERM,
+    149 SIGBREAK) when stopped by a signal (``last/`` saved). Raises ``MedGradError`` for bad
+    input (after a ``failed`` event when a run folder exists)."""
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     device_guess = (
@@ -318,7 +353,7 @@ def _run(config, folder: Path, info, device, resumed: bool) -> int:
                     path=str(folder / "last"),
                     signal=trainer.stopped_by,
                 )
-                return EXIT_CANCELLED[trainer.stopped_by]
+                return exit_code_for(trainer.stopped_by)
         if info.is_main:
             metrics = run.finish(run.history["seconds"])
             log.info(

@@ -140,7 +140,8 @@ class EvidenceStore:
         is whole on its own and opens read-only even in a folder nobody may write to."""
         with self._lock:
             if self.writable:
-                try:
+                try:  # fails at once while other ranks still write; the last one folds it
+                    self._db.execute("PRAGMA busy_timeout=0")
                     self._db.execute("PRAGMA journal_mode=DELETE")
                 except sqlite3.Error as exc:  # another process still has it open
                     log.info("Evidence store stays in WAL mode for now: %r", exc)
@@ -176,6 +177,8 @@ class EvidenceStore:
                 method: _array(by_method[method][5], (prompts, *by_method[method][1:3]))
                 for method in setting.methods
             },
+            variant=setting.variant,
+            geometry=setting.geometry,
         )
 
     def complete_images(self, setting: EvidenceSetting) -> set[str]:

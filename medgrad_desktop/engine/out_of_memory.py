@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from medgrad_desktop.explain.attribution import Evidence
 from medgrad_desktop.explain.bundle import ModelBundle
+from medgrad_desktop.explain.evidence import Evidence
 from medgrad_desktop.explain.zero_shot import class_probabilities
 
 log = logging.getLogger(__name__)

@@ -35,9 +35,16 @@ from medgrad_desktop.engine.out_of_memory import (
     split_on_out_of_memory,
 )
 from medgrad_desktop.errors import MedGradError
-from medgrad_desktop.explain.attribution import Evidence, compute_evidence
+from medgrad_desktop.explain.batch_evidence import evidence_for_images
 from medgrad_desktop.explain.bundle import ModelBundle
-from medgrad_desktop.explain.images import image_content_hash, list_image_names, load_image
+from medgrad_desktop.explain.evidence import Evidence
+from medgrad_desktop.explain.geometry import resize_for_geometry
+from medgrad_desktop.explain.images import (
+    image_content_hash,
+    list_image_names,
+    load_image,
+    resize_whole,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +81,16 @@ class Decoded:
 class DecodingDataset(Dataset):
     """Decodes, hashes and resizes files for the model in the DataLoader's worker processes."""
 
-    def __init__(self, folder: Path, names: list[str], image_size: int) -> None:
-        self.folder, self.names, self.image_size = folder, names, int(image_size)
+    def __init__(
+        self, folder: Path, names: list[str], image_size: int, patch: int, geometry: str
+    ) -> None:
+        self.folder, self.names, self.geometry = folder, names, geometry
+        self.image_size, self.patch = int(image_size), int(patch)
 
     def __len__(self) -> int:
         return len(self.names)
 
     def __getitem__(self, index: int) -> Decoded:
-        from medgrad_desktop.explain.images import resize_whole
-
         name = self.names[index]
         path = self.folder / name
         try:
@@ -91,7 +99,11 @@ class DecodingDataset(Dataset):
         except (MedGradError, OSError) as error:
             return Decoded(None, error=str(error), name=name)
         record = FileRecord(name, stat.st_size, stat.st_mtime_ns, image_content_hash(rgb))
-        return Decoded(record, resize_whole(rgb, self.image_size), name=name)
+        if self.geometry == "square":  # as ``ModelBundle.resize_for_model`` does
+            pixels = resize_whole(rgb, self.image_size)
+        else:
+            pixels = resize_for_geometry(rgb, self.geometry, self.image_size, self.patch)
+        return Decoded(record, pixels, name=name)
 
 
 def keep_as_list(items: list[Decoded]) -> list[Decoded]:
@@ -139,13 +151,24 @@ def pending_names(names: list[str], folder: Path, store: EvidenceStore, setting)
 class Precomputer:
     """Computes batches of evidence for one setting, falling back as memory requires."""
 
-    def __init__(self, bundle: ModelBundle, prompts, methods, precision: str = "auto") -> None:
-        self.bundle, self.methods, self.precision = bundle, tuple(methods), precision
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        prompts,
+        methods,
+        variant: str = "model",
+        geometry: str = "square",
+        precision: str = "auto",
+    ) -> None:
+        self.bundle, self.methods = bundle, tuple(methods)
+        self.options = {"variant": variant, "geometry": geometry, "precision": precision}
         self.texts = bundle.encode_prompts(list(prompts))
         self.moved_to_cpu = False
 
     def _compute(self, images, texts: torch.Tensor) -> list[Evidence]:
-        return [compute_evidence(self.bundle, image, texts, self.methods) for image in images]
+        return evidence_for_images(
+            self.bundle, images, texts, self.methods, batch_size=len(images), **self.options
+        )
 
     def evidence(self, images: list[np.ndarray]) -> list[Evidence]:
         """Evidence of the batch; on the CPU for good when even one image does not fit."""
@@ -187,9 +210,9 @@ def precompute_folder(
     with EvidenceStore(store_path or folder / STORE_NAME, writable=True) as store:
         todo = pending_names(names, folder, store, setting)
         report.already_stored = len(names) - len(todo)
-        computer = Precomputer(bundle, prompts, setting.methods)
+        computer = Precomputer(bundle, prompts, setting.methods, variant, geometry)
         loader = DataLoader(
-            DecodingDataset(folder, todo, bundle.image_size),
+            DecodingDataset(folder, todo, bundle.image_size, bundle.patch_size, geometry),
             batch_size=batch_size,
             num_workers=workers,
             collate_fn=keep_as_list,

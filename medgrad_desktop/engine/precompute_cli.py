@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers) -> None:
     """Add the ``precompute`` subcommand."""
-    from medgrad_desktop.explain.attribution import METHODS
+    from medgrad_desktop.explain.method_names import METHODS
 
     parser = subparsers.add_parser(
         "precompute",
@@ -60,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
     """Precompute; unreadable images are reported and skipped (exit code 1 at the end)."""
     from medgrad_desktop.engine.precompute import Shard, precompute_folder
     from medgrad_desktop.explain import load_model
-    from medgrad_desktop.explain.attribution import check_methods
+    from medgrad_desktop.explain.geometry import check_geometry
+    from medgrad_desktop.explain.method_names import check_methods
     from medgrad_desktop.explain.prompt_sets import bundled_prompt_sets, load_prompt_set
+    from medgrad_desktop.explain.provenance import check_variant
 
     shard = Shard.from_environment()
     try:
@@ -71,8 +73,14 @@ def run(args: argparse.Namespace) -> int:
             raise MedGradError(f"The folder {args.folder} does not exist.")
         try:
             methods = check_methods([m.strip() for m in args.methods.split(",") if m.strip()])
+            check_variant(args.variant)
+            check_geometry(args.geometry)
         except ValueError as exc:
-            raise MedGradError(f"Unknown method in '{args.methods}'.", str(exc)) from exc
+            raise MedGradError(
+                f"Unknown method, variant or geometry ({args.methods}, {args.variant}, "
+                f"{args.geometry}); see 'medgrad-desktop precompute -h'.",
+                str(exc),
+            ) from exc
         prompt_set = load_prompt_set(args.prompts or bundled_prompt_sets()["PH² criteria"])
         device = _device(args.device, shard.local_rank, shard.world_size > 1)
         bundle = load_model(args.model, device=device)

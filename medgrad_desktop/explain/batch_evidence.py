@@ -9,7 +9,7 @@ captured as a CUDA graph. ``evidence_for_images`` groups images by input shape a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -59,7 +59,7 @@ def pixel_evidence(
     with torch.no_grad(), torch.autocast(device, trunk_dtype or torch.bfloat16, enabled=half):
         x = tower.trunk(pixels)
     with torch.autocast(device, enabled=False):
-        layer = LastLayer(tower, x.float(), texts.float(), variant)
+        layer = LastLayer(tower, x.float(), texts.float(), variant, pixels=pixels)
         out = {"similarity": layer.model_similarity}
         for name in methods:
             scores = get_method(name).patch_scores(layer)
@@ -88,10 +88,12 @@ def evidence_for_images(
     geometry: str = "square",
     precision: str = "auto",
     batch_size: int = 8,
+    pixel_function: Callable[..., dict[str, torch.Tensor]] = pixel_evidence,
 ) -> list[Evidence]:
     """``Evidence`` of each image (RGB arrays or PIL images) against K text embeddings (K, D),
     images of one input shape batched together (at most ``batch_size``, fewer when the
-    attention would not fit the memory budget)."""
+    attention would not fit the memory budget). ``pixel_function`` replaces
+    ``pixel_evidence`` with an equal one (the engine's CUDA-graph replay)."""
     methods = check_methods(default_methods() if methods is None else methods)
     check_variant(variant)
     check_geometry(geometry)
@@ -114,7 +116,7 @@ def evidence_for_images(
     trunk_dtype = autocast_dtype(precision, bundle.device)
     for batch in _batches(shapes, size_of):
         pixels = bundle.normalise([inputs[i] for i in batch])
-        out = pixel_evidence(tower, pixels, texts, methods, variant, trunk_dtype)
+        out = pixel_function(tower, pixels, texts, methods, variant, trunk_dtype)
         out = {key: value.detach().float().cpu().numpy() for key, value in out.items()}
         require_finite("similarity and maps", *out.values())
         prompt_indices = range(prompts)
@@ -138,9 +140,18 @@ def compute_evidence(
     variant: str = "model",
     geometry: str = "square",
     precision: str = "auto",
+    pixel_function: Callable[..., dict[str, torch.Tensor]] = pixel_evidence,
 ) -> Evidence:
     """Evidence of one image (RGB array or PIL image) against K text embeddings (K, D)."""
     (evidence,) = evidence_for_images(
-        bundle, [image], text_embeddings, methods, variant, geometry, precision, batch_size=1
+        bundle,
+        [image],
+        text_embeddings,
+        methods,
+        variant,
+        geometry,
+        precision,
+        batch_size=1,
+        pixel_function=pixel_function,
     )
     return evidence

@@ -16,7 +16,6 @@ text embeddings with ``torch.func.vmap``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch.func import vjp, vmap
 
 
@@ -46,43 +45,54 @@ def _layer_output(layer, x: torch.Tensor, probabilities: torch.Tensor, v: torch.
 
 
 def legrad_scores(
-    model,
+    tower,
     pixels: torch.Tensor,
     texts: torch.Tensor,
     *,
     start_layer: int = 0,
     pooling: str = "cls",
 ) -> torch.Tensor:
-    """Raw LeGrad scores (K, P) ≥ 0 on the patch tokens of one image ``pixels`` (1, 3, S, S)
-    for K normalised text embeddings ``texts`` (K, D)."""
+    """Raw LeGrad scores (N, K, P) ≥ 0 on the patch tokens of images ``pixels`` (N, 3, H, W)
+    for K normalised text embeddings ``texts`` (K, D); ``tower`` is a Hugging Face CLIP
+    vision tower (``bundle.vision_tower``)."""
     if pooling not in ("cls", "mean"):
         raise ValueError("LeGrad pooling is 'cls' or 'mean'.")
-    vision = model.vision_model
+    vision = getattr(tower, "vision", None)
+    if vision is None or not hasattr(tower, "tokens"):
+        from medgrad_desktop.errors import ComputeError
+
+        raise ComputeError(
+            "LeGrad is available for CLIP models in Hugging Face or OpenAI format only.",
+            f"tower {type(tower).__name__} has no per-layer access",
+        )
     layers = list(vision.encoder.layers)
     first = start_layer if start_layer >= 0 else len(layers) + start_layer
     if not 0 <= first < len(layers):
         raise ValueError(f"LeGrad start layer {start_layer} is outside the {len(layers)} layers.")
     texts = texts.float()
 
-    def similarity_head(tokens: torch.Tensor) -> torch.Tensor:
-        pooled = tokens[0] if pooling == "cls" else tokens.mean(dim=0)
-        return F.normalize(model.visual_projection(vision.post_layernorm(pooled)), dim=-1)
+    def embedding_of_tokens(tokens: torch.Tensor) -> torch.Tensor:
+        pooled = tokens[:1] if pooling == "cls" else tokens.mean(dim=0, keepdim=True)
+        return tower.embed(pooled)
 
     with torch.no_grad():
-        hidden = vision.pre_layrnorm(vision.embeddings(pixels))[0].float()
-    total = None
-    for index, layer in enumerate(layers):
-        with torch.no_grad():
-            probabilities, v = _attention_probabilities(layer, hidden)
-        if index >= first:
+        all_tokens = tower.tokens(pixels).float()
+    maps = []
+    for hidden in all_tokens:  # one image at a time: (T, C)
+        total = None
+        for index, layer in enumerate(layers):
+            with torch.no_grad():
+                probabilities, v = _attention_probabilities(layer, hidden)
+            if index >= first:
 
-            def embedding_of(a, layer=layer, x=hidden, v=v):
-                return similarity_head(_layer_output(layer, x, a, v))
+                def embedding_of(a, layer=layer, x=hidden, v=v):
+                    return embedding_of_tokens(_layer_output(layer, x, a, v))
 
-            _, pull_back = vjp(embedding_of, probabilities)
-            (grads,) = vmap(pull_back)(texts)  # (K, heads, T, T) = ∂s_k/∂A
-            relevance = torch.relu(grads).mean(dim=1).mean(dim=1)[:, 1:].detach()
-            total = relevance if total is None else total + relevance
-        with torch.no_grad():
-            hidden = _layer_output(layer, hidden, probabilities, v)
-    return total / (len(layers) - first)
+                _, pull_back = vjp(embedding_of, probabilities)
+                (grads,) = vmap(pull_back)(texts)  # (K, heads, T, T) = ∂s_k/∂A
+                relevance = torch.relu(grads).mean(dim=1).mean(dim=1)[:, 1:].detach()
+                total = relevance if total is None else total + relevance
+            with torch.no_grad():
+                hidden = _layer_output(layer, hidden, probabilities, v)
+        maps.append(total / (len(layers) - first))
+    return torch.stack(maps)

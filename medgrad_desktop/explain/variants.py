@@ -49,9 +49,17 @@ class LastLayer:
     """Quantities of the last block for tokens ``x`` (N, T, C) entering it and unit text
     vectors ``texts`` (K, D); S_nk = cos(image n, prompt k) of the ``variant``'s forward."""
 
-    def __init__(self, tower: VisionTower, x: torch.Tensor, texts: torch.Tensor, variant: str):
+    def __init__(
+        self,
+        tower: VisionTower,
+        x: torch.Tensor,
+        texts: torch.Tensor,
+        variant: str,
+        pixels: torch.Tensor | None = None,
+    ):
         self.tower = tower
         self.x = x
+        self.pixels = pixels  # the model input, for methods that need every layer
         self.texts = texts
         self.variant = check_variant(variant)
         self.prefix = tower.prefix_tokens

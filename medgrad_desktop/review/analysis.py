@@ -162,7 +162,9 @@ def build_report(
         notes["mixed_model"] = reason
     notes["method_differences"] = (
         "difference = mean paired difference a − b over (reader, case, prompt); CI = two-way "
-        "(case × reader) cluster bootstrap; p = mixed-model Wald test, Holm-adjusted"
+        "(case × reader) cluster bootstrap; p = mixed-model Wald test, Holm-adjusted. The "
+        "mixed model has random intercepts only (no method × case or method × reader terms); "
+        "the bootstrap makes no such assumption and is conservative when those are small"
     )
     tampered = [f["file"] for f in provenance if f["tamper_findings"]]
     return {

@@ -25,12 +25,13 @@ h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #d9e2ec}
 .notice{color:#8d2b0b;background:#fff4e5;padding:.4em .8em;border-radius:4px;display:inline-block}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 th,td{border:1px solid #d9e2ec;padding:.3em .7em;text-align:left}th{background:#f0f4f8}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 img{max-width:100%;border:1px solid #d9e2ec;border-radius:4px;margin:.5em 0}
 .muted{color:#627d98;font-size:.9em}
 .alarm{color:#fff;background:#b00020;padding:.5em .8em;border-radius:4px}
 footer{margin-top:2.5em;border-top:1px solid #d9e2ec;font-size:.85em;color:#486581}
-footer code{font-size:.95em;word-break:break-all}
+footer td:last-child{word-break:break-all;font-family:monospace;font-size:.85em;
+min-width:18em}
 """
 
 
@@ -181,11 +182,15 @@ def _agreement_table(report: dict[str, Any]) -> str:
         ("fleiss_kappa", "Fleiss' κ"),
     ):
         entry = report[key]
+        ci = _ci(entry.get("ci_low"), entry.get("ci_high"))
+        if entry.get("ci_decimals") and entry.get("ci_low") is not None:  # as precise as given
+            digits = entry["ci_decimals"]
+            ci = _Cell(f"{entry['ci_low']:.{digits}f} – {entry['ci_high']:.{digits}f}", True)
         rows.append(
             [
                 name,
                 _n(entry["value"]),
-                _ci(entry.get("ci_low"), entry.get("ci_high")),
+                ci,
                 _n(entry.get("se")),
                 entry["scale"],
                 notes.get(key, ""),
@@ -310,7 +315,7 @@ def _footer(report: dict[str, Any]) -> str:
             ", ".join(map(str, f["geometries"])),
             ", ".join(map(str, f["entropy_radii"])),
             f["prompt_mode"],
-            str(f["blinding_seed"]),
+            f["blinding_seed"],
             f["tamper_checks"],
             _Cell(f["sha256"]),
         ]

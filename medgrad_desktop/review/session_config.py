@@ -119,8 +119,9 @@ class SessionConfig:
         total = cases * prompts * maps
         minutes = max(1, round(total * SECONDS_PER_RATING / 60)) if total else 0
         prompt_part = f" × {prompts} prompts" if prompts != 1 else " × 1 prompt"
+        unit = "minute" if minutes == 1 else "minutes"
         return total, (
-            f"{cases} cases{prompt_part} × {maps} maps = {total} ratings, about {minutes} minutes"
+            f"{cases} cases{prompt_part} × {maps} maps = {total} ratings, about {minutes} {unit}"
         )
 
     def to_json(self) -> str:

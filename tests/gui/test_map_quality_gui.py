@@ -129,3 +129,31 @@ def test_outline_rgba_draws_only_the_boundary():
     net[10:50, 10:50:3] = True
     alpha = outline_rgba(net)[..., 3] > 0
     assert not alpha[14:46, 14:46].any() and alpha[10, 20] and alpha[30, 49]
+
+
+def test_legrad_panel_is_optional_and_off_by_default(qtbot, window):
+    from medgrad_desktop.qt.widgets.optional_panels import OptionalPanels
+
+    panels = window.findChild(OptionalPanels)
+    action = panels.actions["legrad"]
+    assert not action.isChecked() and "legrad" not in window.comparison.panels
+    assert "legrad" not in window.engine.methods
+    action.setChecked(True)
+    panel = window.comparison.panels["legrad"]
+    assert panel.title.text().startswith("LeGrad") or "LeGrad" in panel.title.text()
+    qtbot.waitUntil(lambda: panel.map is not None, timeout=60_000)
+    assert window.engine.methods[-1] == "legrad"
+    assert window.comparison.grid.getItemPosition(window.comparison.grid.indexOf(panel))[:2] == (
+        1,
+        1,
+    )
+    SHOTS.mkdir(exist_ok=True)
+    window.grab().save(str(SHOTS / "12-legrad-panel.png"))
+    action.setChecked(False)
+    assert "legrad" not in window.comparison.panels and panel.isHidden()
+    assert "legrad" not in window.engine.methods
+    window.state.rating_mode = True
+    try:
+        assert not action.isEnabled()
+    finally:
+        window.state.rating_mode = False

@@ -133,7 +133,11 @@ def test_focus_ring_is_painted_even_when_the_window_is_not_active(
 def test_leave_button_restores_the_viewer(qtbot, main_window, tmp_path, image_folder):
     menu, controller, _path = _open(main_window, tmp_path, image_folder)
     assert main_window.browser.isHidden() and main_window.comparison.isHidden()
+    kept = {"&File", "&View", "&Help", "&Prompts", menu.title()}
+    others = [a for a in main_window.menuBar().actions() if a.text() not in kept]
+    assert others and not any(a.isEnabled() for a in others)  # no other mode while rating
     qtbot.mouseClick(controller.bar.leave_button, Qt.MouseButton.LeftButton)
+    assert all(a.isEnabled() for a in others)
     assert menu.controller is None and not menu.leave_action.isEnabled()
     assert not main_window.browser.isHidden() and not main_window.comparison.isHidden()
     assert not any(w.isVisible() for w in main_window.findChildren(BlindedComparison))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -63,17 +64,31 @@ def test_out_of_memory_errors_are_recognised():
     assert not is_out_of_memory(ValueError("out of memory"))
 
 
-def test_one_out_of_memory_frees_the_caches_and_retries(engine, images, monkeypatch):
+def test_one_out_of_memory_frees_the_caches_and_retries_with_the_prompts_split(
+    engine, images, monkeypatch
+):
     engine, listener = engine
     listener.wait_for("maps_ready", engine.request_view(images[0]))
     assert len(engine.evidence_cache) == 1
+    whole = engine._runner.evidence(
+        engine._decoded(images[1], engine._runner.bundle, "square").model_input,
+        engine._prompts,
+        engine.methods,
+        notify=None,
+    )
+    runs = engine.model_runs
     calls = inject_faults(monkeypatch, cuda_oom())
 
     request = engine.request_view(images[1])
+    _, _, evidence = listener.wait_for("evidence_ready", request)
     listener.wait_for("maps_ready", request)
-    assert len(calls) == 2 and engine.model_runs == 3
+    assert len(calls) == 3 and engine.model_runs == runs + 3  # the fault, then two halves
     assert not listener.of("failed")
     assert len(engine.evidence_cache) == 1  # the first image's evidence was freed
+    np.testing.assert_allclose(evidence.similarity, whole.similarity, atol=1e-6)
+    np.testing.assert_allclose(evidence.probability, whole.probability, atol=1e-6)
+    for method, maps in whole.patch_maps.items():
+        np.testing.assert_allclose(evidence.patch_maps[method], maps, atol=1e-6)
 
 
 def test_repeated_graphics_memory_shortage_moves_the_model_to_the_cpu(engine, images, monkeypatch):

@@ -100,8 +100,9 @@ def test_auroc_matches_scikit_learn_with_ties():
 
 
 def test_default_tolerance_is_half_a_patch_in_image_pixels():
-    assert default_tolerance(16, 224, (448, 448)) == pytest.approx(16.0)
-    assert default_tolerance(16, 224, (224, 224)) == pytest.approx(8.0)
+    assert default_tolerance((14, 14), (448, 448)) == pytest.approx(16.0)
+    assert default_tolerance((14, 14), (224, 224)) == pytest.approx(8.0)
+    assert default_tolerance((14, 21), (224, 336)) == pytest.approx(8.0)
 
 
 def test_ranking_is_descending_and_stable_and_steps_round():

@@ -112,9 +112,24 @@ def test_empty_masks_are_skipped_and_counted(tiny_model_dir, tmp_path, capsys):
     root = _isic_folder(tmp_path / "isic")
     out = tmp_path / "out"
     args = ["evaluate-maps", "--model", str(tiny_model_dir), "--data", str(root), "--out", str(out)]
-    assert main([*args, "--steps", "2", "--methods", "gradeclip", "--sanity-images", "0"]) == 0
+    options = ["--steps", "2", "--methods", "gradeclip", "--sanity-images", "0"]
+    assert main([*args, *options, "--geometry", "aspect", "--variant", "zhao2024"]) == 0
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n_images"] == 1 and metrics["n_masks"] == 1
     assert metrics["empty_masks_skipped"] == 5
+    assert metrics["geometry"] == "aspect" and metrics["variant"] == "zhao2024"
     assert main(["evaluate-maps", "--data", str(tmp_path / "nothing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_geometry_encoder_equals_the_model_encoder_on_square_input(tiny_model_dir):
+    import torch
+
+    from medgrad_desktop.explain import load_model
+    from medgrad_desktop.explain.evaluation.deletion import image_encoder
+
+    bundle = load_model(tiny_model_dir)
+    images = list(np.random.default_rng(2).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8))
+    torch.testing.assert_close(
+        image_encoder(bundle, "aspect")(images), bundle.encode_image(images), atol=1e-5, rtol=0
+    )

@@ -120,3 +120,18 @@ def test_viewer_sees_a_store_made_after_it_first_looked(tmp_path):
     with EvidenceStore(tmp_path / STORE_NAME, writable=True) as store:
         store.put_many(SETTING, [(record("a.png", "h1"), evidence(1))])
     assert_same(stores.get(tmp_path / "a.png", SETTING, "h1"), evidence(1))
+
+
+def test_the_last_of_several_writers_makes_the_file_whole(tmp_path):
+    """torchrun ranks share one file: a rank that finishes first leaves it in WAL mode at once
+    (no waiting for the others); the last one folds the log back in."""
+    path = tmp_path / STORE_NAME
+    first, second = EvidenceStore(path, writable=True), EvidenceStore(path, writable=True)
+    first.put_many(SETTING, [(record("a.png", "h1"), evidence(1))])
+    second.put_many(SETTING, [(record("b.png", "h2"), evidence(2))])
+    first.close()
+    assert path.read_bytes()[18:20] == bytes([2, 2])  # still WAL: the other rank writes
+    second.close()
+    assert path.read_bytes()[18:20] == bytes([1, 1])
+    with EvidenceStore(path) as store:
+        assert store.complete_images(SETTING) == {"h1", "h2"}

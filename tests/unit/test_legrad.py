@@ -51,7 +51,9 @@ def test_legrad_equals_plain_autograd(tiny_model_factory, size, patch, seed, sta
     image = np.random.default_rng(seed).integers(0, 256, (size + 5, size - 3, 3), dtype=np.uint8)
     pixels = bundle.preprocess(image)
     texts = bundle.encode_text(["a pigment network", "blue-whitish veil", "dots"])
-    ours = legrad_scores(bundle.model, pixels, texts, start_layer=start_layer, pooling=pooling)
+    ours = legrad_scores(
+        bundle.vision_tower, pixels, texts, start_layer=start_layer, pooling=pooling
+    )[0]
     reference = _plain_autograd_legrad(bundle.model, pixels, texts, start_layer, pooling)
     assert ours.shape == (3, (size // patch) ** 2)
     assert reference.abs().max() > 0  # the reference is not trivially zero
@@ -63,4 +65,20 @@ def test_legrad_refuses_a_layer_outside_the_model(tiny_model_dir):
     bundle = load_model(tiny_model_dir)
     pixels = bundle.preprocess(np.zeros((64, 64, 3), dtype=np.uint8))
     with pytest.raises(ValueError):
-        legrad_scores(bundle.model, pixels, bundle.encode_text(["a"]), start_layer=5)
+        legrad_scores(bundle.vision_tower, pixels, bundle.encode_text(["a"]), start_layer=5)
+
+
+def test_legrad_is_a_registered_optional_method(tiny_model_dir):
+    from medgrad_desktop.explain import explain
+    from medgrad_desktop.explain.methods import all_methods, default_methods
+
+    assert "legrad" in all_methods() and "legrad" not in default_methods()
+    bundle = load_model(tiny_model_dir)
+    image = np.random.default_rng(5).integers(0, 256, (70, 50, 3), dtype=np.uint8)
+    result = explain(bundle, image, ["a", "b"], methods=("gradeclip", "legrad"), geometry="aspect")
+    pixels = bundle.preprocess(image, "aspect")
+    direct = legrad_scores(bundle.vision_tower, pixels, bundle.encode_prompts(["a", "b"]))[0]
+    gh, gw = pixels.shape[-2] // 16, pixels.shape[-1] // 16
+    assert result.patch_maps["legrad"].shape == (2, gh, gw) and gh != gw
+    np.testing.assert_allclose(result.patch_maps["legrad"].reshape(2, -1), direct, atol=1e-6)
+    assert result.maps["legrad"].shape == (2, 70, 50)

@@ -69,7 +69,9 @@ def test_fit_evaluate_load_explain(tiny, tmp_path, capsys):
     ):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
-    assert tuple(metrics) == METRIC_KEYS
+    assert tuple(metrics)[: len(METRIC_KEYS)] == METRIC_KEYS
+    test_rows = [r for r in csv.DictReader((run / "splits.csv").open()) if r["split"] == "test"]
+    assert metrics["n_images"] == len(test_rows) > 0 and metrics["split"] == "test"
     events = read_events(run)
     kinds = [e["event"] for e in events]
     assert kinds[0] == "started" and kinds[-1] == "finished"
@@ -96,7 +98,8 @@ def test_fit_evaluate_load_explain(tiny, tmp_path, capsys):
         == 0
     )
     assert "zero-shot accuracy" in capsys.readouterr().out
-    assert tuple(json.loads((out / "metrics.json").read_text())) == METRIC_KEYS
+    written = json.loads((out / "metrics.json").read_text())
+    assert tuple(written)[: len(METRIC_KEYS)] == METRIC_KEYS and written["n_images"] == 24
 
     bundle = load_model(run / "best", device="cpu")  # LoRA merged: a plain CLIP folder
     assert not any("lora" in name for name, _ in bundle.model.named_parameters())

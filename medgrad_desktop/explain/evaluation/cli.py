@@ -34,6 +34,8 @@ def _positive(text: str) -> int:
 def register(subparsers) -> None:
     """Add the ``evaluate-maps`` subcommand."""
     from medgrad_desktop.explain.evaluation.deletion import BASELINES
+    from medgrad_desktop.explain.geometry import GEOMETRIES
+    from medgrad_desktop.explain.provenance import VARIANTS
 
     parser = subparsers.add_parser(
         "evaluate-maps", help="measure how well the maps find structures drawn in masks"
@@ -46,8 +48,8 @@ def register(subparsers) -> None:
         help="a synthetic set (manifest.csv with masks) or an ISIC 2018 Task 2 folder",
     )
     parser.add_argument("--methods", nargs="+", default=None, help="maps to evaluate")
-    parser.add_argument("--variant", default="model", help="model (default) or zhao2024")
-    parser.add_argument("--geometry", default="square", help="square (default), aspect, native")
+    parser.add_argument("--variant", choices=VARIANTS, default="model")
+    parser.add_argument("--geometry", choices=GEOMETRIES, default="square")
     parser.add_argument(
         "--radius", type=_radii, default=(5.0,), help="entropy radius R or a sweep R,R,…"
     )

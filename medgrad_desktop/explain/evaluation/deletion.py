@@ -143,10 +143,21 @@ def deletion_insertion_curves(
 
 
 def image_encoder(bundle, geometry: str = "square") -> Callable[[list[np.ndarray]], torch.Tensor]:
-    """``encode(images)`` for ``bundle`` with the same geometry as the maps."""
-    if geometry != "square":
-        raise ValueError(f"Unknown geometry {geometry!r}.")
-    return bundle.encode_image
+    """``encode(images)`` for ``bundle`` with the same geometry as the maps: the model's own
+    encoder for "square", else the vision tower on the geometry's input shape."""
+    if geometry == "square":
+        return bundle.encode_image
+    tower = bundle.vision_tower
+
+    @torch.no_grad()
+    def encode(images: list[np.ndarray]) -> torch.Tensor:
+        x = tower.trunk(bundle.preprocess(images, geometry))
+        q, k, v = tower.qkv(x)
+        prefix = tower.prefix_tokens
+        o = tower.attention(q[:, :prefix], k, v, tower.num_heads)
+        return tower.embed(tower.block_output(x[:, :prefix], o)).float()
+
+    return encode
 
 
 def deletion_insertion(

@@ -31,10 +31,10 @@ def _check(saliency: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return saliency, mask
 
 
-def default_tolerance(patch_size: int, model_side: int, image_hw: tuple[int, int]) -> float:
-    """Half a patch, in pixels of an image of ``image_hw`` shown to the model at ``model_side``
-    (geometric-mean scale, as for the entropy radius)."""
-    return 0.5 * patch_size * math.sqrt(image_hw[0] * image_hw[1]) / model_side
+def default_tolerance(grid_hw: tuple[int, int], image_hw: tuple[int, int]) -> float:
+    """Half a patch in pixels of an image of ``image_hw`` seen on a ``grid_hw`` patch grid
+    (geometric mean of the two sides' pixels per patch)."""
+    return 0.5 * math.sqrt(image_hw[0] * image_hw[1] / (grid_hw[0] * grid_hw[1]))
 
 
 def pointing_game(saliency: np.ndarray, mask: np.ndarray, tolerance: float = 0.0) -> float:

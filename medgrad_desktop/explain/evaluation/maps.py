@@ -1,5 +1,5 @@
 """The maps under evaluation for one image: the chosen methods' display maps for K prompts,
-MedGrad at every radius of the sweep, and the reference maps."""
+MedGrad at every radius of the sweep, and the patch grid they live on."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from medgrad_desktop.explain.display import display_maps, medgrad_display_maps
+from medgrad_desktop.explain.display import medgrad_display_maps
 from medgrad_desktop.explain.entropy import entropy_weight
 
 
 @dataclass
 class ImageMaps:
-    """Display maps (K, H, W) per method, MedGrad's per extra radius, and the similarities."""
+    """Display maps (K, H, W) per method, MedGrad's per radius, and the similarities."""
 
     maps: dict[str, np.ndarray]
     medgrad_by_radius: dict[float, np.ndarray]
@@ -36,20 +36,15 @@ def compute_maps(
     ``radii`` (the first is the main one) without running the model again."""
     from medgrad_desktop.explain import explain
 
-    if variant != "model" or geometry != "square":
-        raise ValueError(f"Unknown variant {variant!r} or geometry {geometry!r}.")
-    core = tuple(m for m in methods if m != "legrad") or ("gradeclip",)
-    result = explain(bundle, image, list(prompts), methods=core, entropy_radius=radii[0])
-    if "legrad" in methods:
-        from medgrad_desktop.explain.legrad import legrad_scores
-
-        grid = bundle.grid_side
-        scores = legrad_scores(
-            bundle.model, bundle.preprocess(image), bundle.encode_prompts(prompts)
-        )
-        patch = scores.reshape(-1, grid, grid).cpu().numpy().astype(np.float32)
-        result.patch_maps["legrad"] = patch
-        result.maps["legrad"] = display_maps(patch, *image.shape[:2])
+    result = explain(
+        bundle,
+        image,
+        list(prompts),
+        methods=tuple(methods),
+        entropy_radius=radii[0],
+        variant=variant,
+        geometry=geometry,
+    )
     by_radius: dict[float, np.ndarray] = {}
     if "medgrad" in result.maps:
         by_radius[float(radii[0])] = result.maps["medgrad"]
@@ -57,5 +52,4 @@ def compute_maps(
             weight = entropy_weight(image, radius, bundle.image_size)
             by_radius[float(radius)] = medgrad_display_maps(result.patch_maps["medgrad"], weight)
     grid_hw = next(iter(result.patch_maps.values())).shape[1:]
-    maps = {m: result.maps[m] for m in methods}
-    return ImageMaps(maps, by_radius, result.similarity, tuple(grid_hw))
+    return ImageMaps(dict(result.maps), by_radius, result.similarity, tuple(grid_hw))

@@ -10,9 +10,9 @@ from medgrad_desktop.explain.evaluation.reference_maps import REFERENCE_MAPS
 
 def available_methods() -> tuple[str, ...]:
     """The attribution methods the explain core offers, in canonical order."""
-    from medgrad_desktop.explain.attribution import METHODS
+    from medgrad_desktop.explain.methods import all_methods
 
-    return (*METHODS, "legrad")
+    return all_methods()
 
 
 def check_map_names(names: Sequence[str]) -> tuple[str, ...]:

@@ -130,7 +130,7 @@ def score_image(bundle, item: MaskedImage, prompts: dict[str, str], settings: Ev
     blank = baseline_image(rgb, settings.baseline, settings.seed)
     tolerance = settings.tolerance
     if tolerance is None:
-        tolerance = default_tolerance(bundle.patch_size, bundle.image_size, image_hw)
+        tolerance = default_tolerance(found.grid_hw, image_hw)
     for k, attribute in enumerate(attributes):
         mask, key = masks[attribute], f"{item.key}/{attribute}"
         candidates = {m: found.maps[m][k] for m in settings.methods}

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -41,6 +40,9 @@ def map_agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 def randomisation_stages(model) -> list[tuple[str, list[torch.nn.Module]]]:
     """(name, modules) of the vision tower from the top: output, layers last→first, embeddings."""
+    own = getattr(model, "randomisation_stages", None)  # open_clip models list their own
+    if own is not None:
+        return own()
     vision = model.vision_model
     stages = [("projection", [model.visual_projection, vision.post_layernorm])]
     layers = list(vision.encoder.layers)
@@ -52,8 +54,9 @@ def randomisation_stages(model) -> list[tuple[str, list[torch.nn.Module]]]:
 
 @torch.no_grad()
 def _redraw(modules: Sequence[torch.nn.Module], generator: torch.Generator) -> None:
-    for module in modules:
-        for parameter in module.parameters():
+    for module in modules:  # modules, or bare parameters (open_clip projections)
+        members = [module] if isinstance(module, torch.nn.Parameter) else module.parameters()
+        for parameter in members:
             values = parameter.detach().float()
             std = float(values.std()) if values.numel() > 1 else 0.0
             noise = torch.randn(values.shape, generator=generator) * std + float(values.mean())
@@ -69,7 +72,7 @@ def cascading_randomisation(
     ``explain_maps(bundle)`` returns ({method: (H, W) map}), on a deep copy of the model."""
     original = explain_maps(bundle)
     model = copy.deepcopy(bundle.model)
-    randomised = dataclasses.replace(bundle, model=model, _text_cache={})
+    randomised = bundle.with_model(model)
     generator = torch.Generator().manual_seed(seed)
     result: dict[str, list] = {"stages": []}
     for name, modules in randomisation_stages(model):

@@ -11,8 +11,11 @@ if TYPE_CHECKING:
 
     from medgrad_desktop.explain.variants import LastLayer
 
-NEEDS = frozenset({"cls_gradient", "token_gradient", "loosened_attention", "pixel_weight"})
-"""What a method can ask for: ∂S/∂o_cls, ∂S/∂x, λ, and a pixel-level weight (entropy)."""
+NEEDS = frozenset(
+    {"cls_gradient", "token_gradient", "loosened_attention", "pixel_weight", "every_layer"}
+)
+"""What a method can ask for: ∂S/∂o_cls, ∂S/∂x, λ, a pixel-level weight (entropy), and the
+image's pixels for a pass through every layer (``LastLayer.pixels``; LeGrad)."""
 
 
 def relu_channel_sum(weights: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

@@ -35,14 +35,18 @@ class HFClipVisionTower:
         weight = self.embeddings.position_embedding.weight
         return interpolate_positions(weight, self.prefix_tokens, self.base_grid, gh, gw)
 
-    def trunk(self, pixels: torch.Tensor) -> torch.Tensor:
+    def tokens(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The tokens entering the first encoder layer, (N, 1 + gh·gw, C)."""
         gh, gw = pixels.shape[-2] // self.patch_size, pixels.shape[-1] // self.patch_size
         weight = self.embeddings.patch_embedding.weight
         patches = self.embeddings.patch_embedding(pixels.to(weight.dtype))
         patches = patches.flatten(2).transpose(1, 2)  # (N, gh·gw, C)
         cls = self.embeddings.class_embedding.to(patches.dtype).expand(patches.shape[0], 1, -1)
         tokens = torch.cat([cls, patches], dim=1) + self.positional_embedding(gh, gw)
-        hidden = self.vision.pre_layrnorm(tokens)
+        return self.vision.pre_layrnorm(tokens)
+
+    def trunk(self, pixels: torch.Tensor) -> torch.Tensor:
+        hidden = self.tokens(pixels)
         for layer in self.vision.encoder.layers[:-1]:
             hidden = layer(hidden, None)
         return hidden

@@ -20,7 +20,7 @@ OUTLINE_RGBA = (0, 255, 255, 255)
 
 def in_rating_mode(window) -> bool:
     """Whether a rating session is running in ``window``."""
-    state = getattr(window, "view_state", None)
+    state = getattr(window, "state", None)
     if state is not None and getattr(state, "rating_mode", False):
         return True
     rating = window.findChild(QObject, "ratingMenu")

@@ -127,6 +127,7 @@ class RatingController(QObject):
         w.bridge.sig_image_loaded.disconnect(self._on_image)
         w.state.rating_mode = False
         self.mode.leave()
+        self.view = None
         self.session.close()
         w.controller.show_path(w.browser.current_path())
         self.left.emit()
@@ -211,6 +212,7 @@ class RatingController(QObject):
     def step_case(self, step: int) -> None:
         following = self._neighbour(self.index, step)
         if following is not None:
+            self.bar.show_message("")
             self.show_case(following)
 
     def _neighbour(self, index: int | None, step: int) -> int | None:
@@ -234,6 +236,7 @@ class RatingController(QObject):
         if following is None:
             self.bar.show_message(self._ending_text())
             return
+        self.bar.show_message("")
         self.show_case(following)
 
     # -- engine answers ---------------------------------------------------------------------
@@ -404,7 +407,7 @@ class RatingController(QObject):
         return ALL_DONE_TEXT if done == total else NOTHING_LEFT_TEXT
 
     def _read_only_note(self) -> str:
-        if not self.session.store.read_only:
+        if not self.session.store.read_only or self.session.tamper_warning:
             return ""
         return "This session file is open for reading only; ratings cannot be saved."
 

@@ -31,7 +31,7 @@ class RatingKeys(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not isinstance(watched, QWidget):
             return False
-        if watched.window() is not self.window or QApplication.activeModalWidget() is not None:
+        if watched.window() is not self.window:  # e.g. a dialog over the window: its own keys
             return False
         return self._handle(event, isinstance(QApplication.focusWidget(), _TEXT_INPUTS))
 

@@ -67,6 +67,19 @@ class RatingWindowMode:
             a.previous_image,
             a.export_png,
             a.recent_menu.menuAction(),
+            *self._other_modes(),
+        ]
+
+    def _other_modes(self) -> list:
+        """Other modes' menus (training, search, map quality…): they could show method names
+        or leave the session's case, so they wait until rating mode ends."""
+        keep = {"&File", "&View", "&Help", "&Prompts"}
+        return [
+            action
+            for action in self.window.menuBar().actions()
+            if action.menu() is not None
+            and action.text() not in keep
+            and action.menu().objectName() != "ratingMenu"
         ]
 
     def enter(

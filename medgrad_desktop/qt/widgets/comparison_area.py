@@ -44,6 +44,7 @@ class ComparisonArea(QWidget):
         self.panels: dict[str, MapPanel] = {m: MapPanel(method_title(m)) for m in methods}
         grid = QGridLayout()
         grid.setSpacing(6)
+        self.grid = grid  # optional panels (qt/widgets/optional_panels.py) re-lay it out
         for position, panel in enumerate(self.all_panels()):
             grid.addWidget(panel, position // 2, position % 2)
             if panel is not self.original:
