@@ -1,6 +1,7 @@
 # MedGrad Desktop: install, test, freeze and package.
 #
-#   make run           install the app (torch CPU) into .venv and start it on the bundled demo
+#   make run           install (once) the app and torch (CPU) into .venv and start the demo
+#   make system-libs   install the system libraries the window needs (root or sudo)
 #   make install       virtual environment .venv with the app, torch (CPU) and the test tools
 #   make test          the whole pytest suite, then the GUI self-test (offscreen)
 #   make test-floor    the unit tests with the lowest dependency versions allowed (.ci/floors.txt)
@@ -26,17 +27,34 @@ BUNDLE  := dist/medgrad-desktop
 DEB     := dist/medgrad-desktop_$(VERSION)_$(ARCH).deb
 TARBALL := dist/medgrad-desktop-$(VERSION)-linux-$(ARCH).tar.gz
 SCRATCH := build/scratch
+STAMP   := $(VENV)/.installed
 HEADLESS := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-.PHONY: help run install test test-floor lint bundle bundle-test deb deb-test tarball clean
+.PHONY: help run system-libs install test test-floor lint bundle bundle-test deb deb-test tarball clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
 
-run:
+# The system libraries Qt's window needs (medgrad_desktop/system_libraries.py): installed when
+# run as root or with sudo; otherwise the exact apt command is printed and make stops.
+system-libs:
+	@missing="$$(python3 -m medgrad_desktop.system_libraries --missing)"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "Install these system libraries with your package manager: $$missing"; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get install -y $$missing; \
+	elif command -v sudo >/dev/null; then sudo apt-get install -y $$missing; \
+	else echo "Please run: sudo apt install $$missing"; exit 1; fi
+
+# Installs into .venv only when pyproject.toml or setup.py changed since the last install
+# (the package is editable, so code changes need no reinstall).
+$(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install torch==2.13.0
 	$(PYTHON) -m pip install -e .
+	touch $@
+
+run: system-libs $(STAMP)
 	$(VENV)/bin/medgrad-desktop
 
 install:
@@ -75,6 +93,7 @@ bundle-test:
 	packaging/smoke/run_frozen.sh $(BUNDLE) "/tmp/Médgrad test dir"
 
 deb:
+	python3 packaging/linux/check_xcb_depends.py $(BUNDLE)/_internal/PySide6/Qt
 	packaging/linux/build_deb.sh $(BUNDLE) dist
 
 deb-test:

@@ -12,6 +12,7 @@ medgrad-desktop precompute FOLDER --model SRC --prompts FILE ...   (evidence sto
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -82,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return _headless(argv)
     args = _gui_parser().parse_args(argv)
+    from medgrad_desktop.system_libraries import startup_problem
+
+    problem = startup_problem()  # before Qt, which would abort with a misleading message
+    if problem:
+        logging.getLogger(__name__).error("Cannot start the window: %s", problem)
+        print(problem, file=sys.stderr)
+        return 1
     from medgrad_desktop.qt.app import run_gui
 
     return run_gui(

@@ -22,6 +22,7 @@ DISPLAY_MAX_SIDE = 1024
 """Images are shown (and maps rendered) with their longer side at most this many pixels."""
 
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+NO_MODEL_MESSAGE = "No model is open yet; open a model to see explanations."
 
 ENTROPY_RADII = tuple(range(1, 26))
 """The entropy-window radii (model-input pixels) the slider offers; the engine precomputes the

@@ -116,7 +116,8 @@ def compose_comparison(
     y = canvas_h - caption_h + GAP
     for index, line in enumerate(lines):
         colour = "#b00020" if line in RESEARCH_NOTICE else "black"
-        draw.text((GAP, y + index * (text_size + GAP)), line, fill=colour, font=font)
+        text = line.replace("—", "-")  # Pillow's built-in font has no em dash
+        draw.text((GAP, y + index * (text_size + GAP)), text, fill=colour, font=font)
     return np.asarray(canvas)
 
 

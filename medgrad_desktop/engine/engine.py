@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from medgrad_desktop.engine.api import (
     DEFAULT_CACHE_BYTES,
     ENTROPY_RADII,
+    NO_MODEL_MESSAGE,
     EngineListener,
     ExplainRequest,
     ModelInfo,
@@ -126,21 +127,29 @@ class ExplainEngine:
     @property
     def _runner(self) -> ModelRunner:
         """The model side, created (importing torch) on first use, on the model thread."""
+        from medgrad_desktop.engine.model_runner import ModelRunner  # not under the lock
+
         with self._lock:
             if self._runner_instance is None:
-                from medgrad_desktop.engine.model_runner import ModelRunner
-
                 self._runner_instance = ModelRunner(free_memory=self.clear_caches)
             return self._runner_instance
 
     @property
     def _renderer(self) -> MapRenderer:
+        from medgrad_desktop.engine.rendering import MapRenderer  # not under the lock
+
         with self._lock:
             if self._renderer_instance is None:
-                from medgrad_desktop.engine.rendering import MapRenderer
-
                 self._renderer_instance = MapRenderer(self.render_cache)
             return self._renderer_instance
+
+    def _require_bundle(self) -> ModelBundle:
+        """The open model, or ``ComputeError`` (without importing torch when none was ever
+        opened)."""
+        bundle = self._bundle()
+        if bundle is None:
+            raise ComputeError(NO_MODEL_MESSAGE)
+        return bundle
 
     def _bundle(self) -> ModelBundle | None:
         """The open model, or None (also while torch is still being imported)."""
@@ -242,7 +251,7 @@ class ExplainEngine:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                future.set_result(call(self._runner.require_bundle()))
+                future.set_result(call(self._require_bundle()))
             except BaseException as error:  # handed to the caller through the future
                 future.set_exception(error)
 
@@ -457,7 +466,7 @@ class ExplainEngine:
         self._maps_stage(job)
 
     def _model_stage(self, job: Job) -> None:
-        bundle = self._runner.require_bundle()
+        bundle = self._require_bundle()
         if job.image is None or job.image.model_side != bundle.image_size:
             # decoded before this model was known
             job.image = self._decoded(job.path, bundle, job.request.geometry)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from medgrad_desktop.engine.api import ModelInfo
+from medgrad_desktop.engine.api import NO_MODEL_MESSAGE, ModelInfo
 from medgrad_desktop.engine.cuda_graphs import GraphedEvidence
 from medgrad_desktop.engine.out_of_memory import (
     CPU_FALLBACK_MESSAGE,
@@ -27,6 +27,7 @@ from medgrad_desktop.engine.out_of_memory import (
     release_accelerator_memory,
     split_on_out_of_memory,
 )
+from medgrad_desktop.engine.run_names import run_model_name
 from medgrad_desktop.errors import ComputeError, MedGradError
 from medgrad_desktop.explain.batch_evidence import autocast_dtype, compute_evidence
 from medgrad_desktop.explain.bundle import ModelBundle
@@ -52,7 +53,7 @@ def configure_model_thread() -> None:
 def model_info(bundle: ModelBundle) -> ModelInfo:
     return ModelInfo(
         model_id=bundle.model_id,
-        name=bundle.name or Path(bundle.source).name or "model",
+        name=run_model_name(Path(bundle.source)) or bundle.name or "model",
         device=str(bundle.device),
         image_size=bundle.image_size,
         logit_scale=bundle.logit_scale,
@@ -102,7 +103,7 @@ class ModelRunner:
 
     def require_bundle(self) -> ModelBundle:
         if self.bundle is None:
-            raise ComputeError("No model is open yet; open a model to see explanations.")
+            raise ComputeError(NO_MODEL_MESSAGE)
         return self.bundle
 
     def _compute(self, images, texts: torch.Tensor, methods, options: dict) -> list[Evidence]:

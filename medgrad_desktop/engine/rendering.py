@@ -8,6 +8,7 @@ moving the entropy-radius slider costs one multiply and one normalisation.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 
 import numpy as np
@@ -33,12 +34,24 @@ class MapRenderer:
 
     def __init__(self, cache: ByteLRUCache) -> None:
         self.cache = cache
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._key_locks_guard = threading.Lock()
 
     def _cached(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The cached value, computed once even when two workers ask at the same time (the
+        entropy stage and the maps stage of one request may)."""
         value = self.cache.get(key)
-        if value is None:
-            value = _frozen(compute())
-            self.cache.put(key, value)
+        if value is not None:
+            return value
+        with self._key_locks_guard:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            value = self.cache.get(key)
+            if value is None:
+                value = _frozen(compute())
+                self.cache.put(key, value)
+        with self._key_locks_guard:
+            self._key_locks.pop(key, None)
         return value
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 ``ViewState`` holds the image, prompt, methods, variant, geometry, overlay opacity, entropy
 radius, colormap, whether the maps follow the top class, and rating mode. Every assignment is
-validated (a bad value raises ``pydantic.ValidationError`` and leaves the state unchanged)
+validated (a bad value raises ``ValueError`` and leaves the state unchanged)
 and emits ``state.events.<field>(new_value)`` only when the value really changes. Widgets bind
 to it both ways; a rating session changes the state, never the window's widgets.
 
@@ -13,48 +13,101 @@ to it both ways; a rating session changes the state, never the window's widgets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar
 
-from psygnal import EventedModel
-from pydantic import ConfigDict, Field, field_validator
+from psygnal import SignalGroupDescriptor
 
 from medgrad_desktop.engine.api import ENTROPY_RADII
 from medgrad_desktop.explain.colormaps import COLORMAPS
+from medgrad_desktop.explain.geometry import GEOMETRIES
 from medgrad_desktop.explain.method_names import METHODS, check_methods
+from medgrad_desktop.explain.provenance import VARIANTS
 
 DEFAULT_OPACITY = 0.55
 DEFAULT_RADIUS = 5
 
 
-class ViewState(EventedModel):
-    """The viewer's state; see the module docstring."""
+def _one_of(choices: tuple) -> Callable[[Any], Any]:
+    def check(value):
+        if value not in choices:
+            raise ValueError(f"{value!r} is not one of {choices}.")
+        return value
 
-    model_config = ConfigDict(validate_assignment=True, arbitrary_types_allowed=True)
+    return check
+
+
+def _number_in(low: float, high: float, kind: type) -> Callable[[Any], Any]:
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{value!r} is not a number.")
+        if kind is int and value != int(value):
+            raise ValueError(f"{value!r} is not a whole number.")
+        if not low <= value <= high:
+            raise ValueError(f"{value!r} is not between {low} and {high}.")
+        return kind(value)
+
+    return check
+
+
+def _flag(value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false.")
+    return value
+
+
+def _optional_path(value):
+    return None if value is None else Path(value)
+
+
+VALIDATORS: dict[str, Callable[[Any], Any]] = {
+    "image": _optional_path,
+    "prompt_index": _number_in(0, 10_000, int),
+    "methods": lambda value: check_methods(tuple(value)),
+    "variant": _one_of(VARIANTS),
+    "geometry": _one_of(GEOMETRIES),
+    "opacity": _number_in(0.0, 1.0, float),
+    "radius": _number_in(min(ENTROPY_RADII), max(ENTROPY_RADII), int),
+    "colormap": _one_of(COLORMAPS),
+    "overlays_visible": _flag,
+    "follow_top_class": _flag,
+    "rating_mode": _flag,
+}
+
+
+@dataclass
+class ViewState:
+    """The viewer's state; see the module docstring. A bad value raises ``ValueError``."""
+
+    events: ClassVar[SignalGroupDescriptor] = SignalGroupDescriptor()
 
     image: Path | None = None
-    prompt_index: int = Field(0, ge=0)
+    prompt_index: int = 0
     methods: tuple[str, ...] = METHODS
-    variant: Literal["model", "zhao2024"] = "model"
-    geometry: Literal["square", "aspect", "native"] = "square"
-    opacity: float = Field(DEFAULT_OPACITY, ge=0.0, le=1.0)
-    radius: int = Field(DEFAULT_RADIUS, ge=min(ENTROPY_RADII), le=max(ENTROPY_RADII))
+    variant: str = "model"
+    geometry: str = "square"
+    opacity: float = DEFAULT_OPACITY
+    radius: int = DEFAULT_RADIUS
     colormap: str = COLORMAPS[0]
     overlays_visible: bool = True
     follow_top_class: bool = True
     rating_mode: bool = False
 
-    @field_validator("methods", mode="before")
-    @classmethod
-    def _known_methods(cls, value) -> tuple[str, ...]:
-        return check_methods(tuple(value))
+    def __setattr__(self, name: str, value: Any) -> None:
+        validate = VALIDATORS.get(name)
+        if validate is None:
+            raise AttributeError(f"The view state has no setting {name!r}.")
+        super().__setattr__(name, validate(value))
 
-    @field_validator("colormap")
-    @classmethod
-    def _known_colormap(cls, value: str) -> str:
-        if value not in COLORMAPS:
-            raise ValueError(f"Unknown colormap {value!r}; choose from {COLORMAPS}.")
-        return value
+    def update(self, values: dict[str, Any]) -> None:
+        """Set several fields (each validated and announced as it is set)."""
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def follow_effective(self) -> bool:
         """The maps follow the top class: the toggle is on and no rating session decides."""

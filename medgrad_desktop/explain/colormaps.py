@@ -9,13 +9,31 @@ import numpy as np
 COLORMAPS = ("inferno", "viridis", "magma", "plasma", "jet", "turbo", "hot", "gray")
 
 
-@lru_cache(maxsize=16)
+LUT_FILE = ("colormaps", "luts.npz")
+"""The 256-entry tables of ``COLORMAPS``, made from matplotlib by
+``scripts/make_colormap_luts.py`` (reading them is instant; importing matplotlib is not)."""
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict[str, np.ndarray]:
+    from medgrad_desktop.paths import resource_path
+
+    with np.load(resource_path(*LUT_FILE)) as tables:
+        return {name: tables[name] for name in tables.files}
+
+
 def lut(name: str) -> np.ndarray:
-    """A 256-entry RGBA uint8 lookup table for a matplotlib colormap name."""
+    """A 256-entry RGBA uint8 lookup table for one of ``COLORMAPS`` (matplotlib's colours)."""
+    table = _tables().get(name)
+    if table is None:
+        raise ValueError(f"Unknown colormap {name!r}; choose from {COLORMAPS}.")
+    return table
+
+
+def matplotlib_lut(name: str) -> np.ndarray:
+    """The table computed from matplotlib (what ``luts.npz`` holds)."""
     from matplotlib import colormaps
 
-    if name not in colormaps:
-        raise ValueError(f"Unknown colormap {name!r}; choose from {COLORMAPS}.")
     table = colormaps[name](np.linspace(0.0, 1.0, 256))
     return np.round(table * 255).astype(np.uint8)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
@@ -76,6 +77,53 @@ def build_main_window(
     return window
 
 
+def seconds_since_launch() -> float:
+    """Seconds since this process started (what a user waits from double-click to now)."""
+    import psutil
+
+    return time.time() - psutil.Process().create_time()
+
+
+def module_imported(name: str) -> bool:
+    """Whether ``name`` has finished importing (a module being imported is already listed in
+    ``sys.modules`` but its spec says it is still initialising)."""
+    module = sys.modules.get(name)
+    spec = getattr(module, "__spec__", None)
+    return module is not None and not getattr(spec, "_initializing", False)
+
+
+class StartupTimes:
+    """When the window, the first image and the first maps appeared (seconds after launch),
+    and whether torch had been imported when the first image was shown."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window_s = self.image_s = self.maps_s = None
+        self.torch_before_image = None
+        window.controller.imageShown.connect(self._on_image)
+        window.controller.mapsShown.connect(self._on_maps)
+
+    def window_shown(self) -> None:
+        self.window_s = seconds_since_launch()
+
+    def _on_image(self, _path, _with_maps: bool) -> None:
+        if self.image_s is None:
+            self.image_s = seconds_since_launch()
+            self.torch_before_image = module_imported("torch")
+
+    def _on_maps(self, _result) -> None:
+        if self.maps_s is None:
+            self.maps_s = seconds_since_launch()
+
+    def summary(self) -> str:
+        if None in (self.window_s, self.image_s, self.maps_s):
+            return ""
+        torch_note = "after" if self.torch_before_image else "before"
+        return (
+            f"window {self.window_s:.2f} s, first image {self.image_s:.2f} s ({torch_note} "
+            f"torch was loaded), first maps {self.maps_s:.2f} s after launch"
+        )
+
+
 def _wait_for_first_maps(app: QApplication, window: MainWindow, timeout_s: float) -> str:
     """Run the event loop until the first image's three maps are shown; '' or a problem."""
     loop = QEventLoop()
@@ -125,10 +173,12 @@ def run_gui(
                 "(it may be full or read-only); open a folder of images to begin."
             )
     window = build_main_window(device=device)
+    times = StartupTimes(window)
     if not self_test:
         window.restore_window_state()
     window.show()
     app.processEvents()  # paint the window before anything slow starts
+    times.window_shown()
     window.start(Path(folder) if folder is not None else None, model)
     if demo_problem:
         window.banner.show_message(demo_problem)
@@ -144,5 +194,7 @@ def run_gui(
     if problem:
         print(f"Self-test failed: {problem}", file=sys.stderr)
         return 1
-    print("Self-test passed" + (f"; screenshot saved to {screenshot}" if screenshot else "."))
+    print(f"Self-test passed: {times.summary()}.")
+    if screenshot:
+        print(f"Screenshot saved to {screenshot}")
     return 0

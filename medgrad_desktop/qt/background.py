@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from superqt.utils import create_worker
-
 log = logging.getLogger(__name__)
 
 _running: set[Any] = set()
@@ -25,7 +23,9 @@ def run_in_background(
     on_error: Callable[[BaseException], None],
 ) -> Any:
     """Start ``function`` on a worker thread; returns the superqt worker."""
-    worker = create_worker(function, _start_thread=False)
+    from superqt.utils import create_worker  # superqt imports all its widgets: not at start
+
+    worker = create_worker(function, _start_thread=False, _ignore_errors=True)  # ours answer
 
     def failed(error: BaseException) -> None:
         log.error(

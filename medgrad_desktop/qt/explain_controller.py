@@ -37,6 +37,7 @@ class ExplainController(QObject):
 
     modelFailed = Signal(str)  # plain message, for a dialog
     mapsShown = Signal(object)  # MapsResult
+    imageShown = Signal(object, bool)  # Path, shown together with its maps
 
     def __init__(
         self,
@@ -61,6 +62,7 @@ class ExplainController(QObject):
         self.model_info: ModelInfo | None = None
         self.prompt_set: PromptSet | None = None
         self.shown: MapsResult | None = None
+        self.similarity = None  # of the image on screen, once its evidence came
         self.last_error: str = ""
         self._live: list[int] = []  # the view request and the maps requests since, oldest first
         self._held: LoadedImage | None = None
@@ -128,7 +130,7 @@ class ExplainController(QObject):
         self.request_view()
 
     def _on_image_changed(self, path: Path | None) -> None:
-        self.shown = None
+        self.shown = self.similarity = None
         self.banner.hide()
         self.prompts.chart.clear_values()
         if path is None:
@@ -202,14 +204,19 @@ class ExplainController(QObject):
         """The maps did not come within the hold time: show the image alone, maps pending."""
         image, self._held = self._held, None
         if image is not None and image.path == self.state.image:
-            self.comparison.set_image(image.path, image.rgb)
+            self._show_image(image, with_maps=False)
             self.comparison.set_busy(True)
+
+    def _show_image(self, image: LoadedImage, with_maps: bool) -> None:
+        self.comparison.set_image(image.path, image.rgb)
+        self.imageShown.emit(image.path, with_maps)
 
     def _on_evidence_ready(self, request_id: int, path: Path, evidence) -> None:
         if request_id not in self._live or path != self.state.image:
             return
         if self.prompt_set is None or self.model_info is None:
             return
+        self.similarity = evidence.similarity
         self.prompts.chart.set_values(evidence.similarity, self.model_info.logit_scale)
 
     def _on_maps_ready(self, request_id: int, result: MapsResult) -> None:
@@ -221,7 +228,7 @@ class ExplainController(QObject):
         if self._held is not None and self._held.path == result.path:
             self._hold_timer.stop()
             image, self._held = self._held, None
-            self.comparison.set_image(image.path, image.rgb)
+            self._show_image(image, with_maps=True)
         if self.comparison.image_path != result.path:
             return
         self.shown = result

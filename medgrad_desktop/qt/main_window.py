@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
             menu = menu_action.menu()
             if menu is not None:
                 found += [a for a in menu.actions() if not a.isSeparator() and a.menu() is None]
-        return found + [a for a in self.actions() if a not in found]
+        return found + [a for a in QMainWindow.actions(self) if a not in found]
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About MedGrad Desktop", about_html())

@@ -25,10 +25,12 @@ def clamp_to_screen(window: QWidget) -> None:
     if screen is None:
         return
     available = screen.availableGeometry()
-    frame = window.frameGeometry()
-    extra_w = frame.width() - window.width()
-    extra_h = frame.height() - window.height()
+    frame, inner = window.frameGeometry(), window.geometry()
     target = clamped(frame, available)
     if target != frame:
-        window.resize(target.width() - extra_w, target.height() - extra_h)
-        window.move(target.topLeft())
+        window.setGeometry(
+            target.left() + inner.left() - frame.left(),
+            target.top() + inner.top() - frame.top(),
+            target.width() - (frame.width() - inner.width()),
+            target.height() - (frame.height() - inner.height()),
+        )

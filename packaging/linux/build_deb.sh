@@ -41,7 +41,9 @@ find "$PKG" -type d -exec chmod 0755 {} +
 chmod -R u+rw,go+r,go-w "$PKG/opt" "$PKG/usr"
 chmod 0755 "$PKG/usr/bin/$NAME" "$PKG/opt/$NAME/$NAME"
 
-# Metadata
+# Metadata (Depends: the libraries Qt's xcb plugin needs, from medgrad_desktop/system_libraries.py;
+# packaging/linux/check_xcb_depends.py checks the bundle against it with ldd)
+DEPENDS="$(PYTHONPATH="$(dirname "$0")/../.." python3 -m medgrad_desktop.system_libraries --depends)"
 INSTALLED_KB="$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)"
 cat > "$PKG/DEBIAN/control" <<CONTROL
 Package: $NAME
@@ -51,7 +53,7 @@ Maintainer: MedGrad Desktop developers <medgrad-desktop@users.noreply.github.com
 Installed-Size: $INSTALLED_KB
 Section: science
 Priority: optional
-Depends: libc6, libgl1, libegl1, libfontconfig1, libxkbcommon0, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libdbus-1-3
+Depends: $DEPENDS
 Homepage: https://github.com/medgrad/medgrad-desktop
 Description: review CLIP attribution maps of skin-lesion images
  MedGrad Desktop shows Grad-CAM, Grad-ECLIP and MedGrad-ECLIP attribution maps of

@@ -70,7 +70,7 @@ def test_a_failed_run_shows_its_reason(qtbot, tmp_path):
     panel.show()
     assert panel.selected_run() == run_dir.resolve()
     assert panel.view.state.text() == "Failed — The class 'melanoma' has 1 image(s)."
-    assert panel.view.progress.format() == "step 1/6 · epoch 0/2"
+    assert panel.view.progress.format() == "Epoch 1 of 2 · step 1 of 6 · 17 %"
     assert panel.view.curves.point_counts()["train_loss"] == 1
     assert not panel.view.cancel_button.isEnabled() and not panel.view.resume_button.isEnabled()
     assert "Failed" in panel.run_list.item(0).text()

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from medgrad_desktop.engine.run_names import human_run_name
 from medgrad_desktop.qt.training.jobs_panel import JobsPanel
 from medgrad_desktop.qt.training.training_menu import install_training_menu
 from tests.gui.main_window_helpers import MAPS_TIMEOUT_MS
@@ -99,8 +100,10 @@ def test_job_runs_cancels_resumes_finishes_and_opens_in_viewer(
         with qtbot.waitSignal(main_window.controller.mapsShown, timeout=MAPS_TIMEOUT_MS):
             reopened.open_selected()
         qtbot.waitUntil(
-            lambda: main_window.controller.model_info.name == "best", timeout=MAPS_TIMEOUT_MS
+            lambda: main_window.controller.model_info.name.endswith("(best)"),
+            timeout=MAPS_TIMEOUT_MS,
         )
+        assert main_window.controller.model_info.name == (f"{human_run_name(run_dir)} (best)")
         shown = main_window.controller.shown
         assert shown is not None and set(shown.maps) == set(main_window.comparison.panels)
         save_screenshot(main_window, "training_result_in_viewer", tmp_path)

@@ -4,13 +4,16 @@ since the dialog names the methods) and, in browse mode, "Outline ground-truth m
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from medgrad_desktop.qt.map_quality.map_quality_dialog import MapQualityDialog
 from medgrad_desktop.qt.map_quality.mask_outline import MaskOutline, in_rating_mode
+
+if TYPE_CHECKING:  # the dialog imports the evaluation code (torch): not at start-up
+    from medgrad_desktop.qt.map_quality.map_quality_dialog import MapQualityDialog
 
 
 def _dataset_root(folder: Path | None) -> Path | None:
@@ -54,6 +57,8 @@ class MapQualityMenu(QObject):
             return None
         if self.dialog is None:
             root = _dataset_root(self.window.browser.folder)
+            from medgrad_desktop.qt.map_quality.map_quality_dialog import MapQualityDialog
+
             self.dialog = MapQualityDialog(self.window.engine, root, self.window)
         self.dialog.show()
         self.dialog.raise_()

@@ -74,4 +74,11 @@ class AnalysisJob(QObject):
             log.error("Sessions %s failed: %r", self.kind, error)
             self.failed.emit(f"The file {self.output} could not be written.")
             return
+        except Exception:  # a bug: the job still ends with a message, never "Working…" forever
+            log.exception("Sessions %s failed unexpectedly", self.kind)
+            self.failed.emit(
+                f"The {self.kind} could not be made because of an unexpected error; "
+                "the details are in the log file."
+            )
+            return
         self.finished.emit(summary, self.output)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medgrad_desktop.engine.run_names import human_run_name
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.qt.training.run_view import STATE_TITLES, RunView
 from medgrad_desktop.qt.widgets.warning_box import show_warning
@@ -127,7 +128,7 @@ class JobsPanel(QWidget):
         state = STATE_TITLES.get(watch.state, watch.state)
         if watch.state == "running" and progress.total_steps:
             state += f" {round(progress.fraction * 100)} %"
-        return f"{watch.name}\n    {state}"
+        return f"{human_run_name(watch.run_dir)}\n    {state}"
 
     def selected_run(self) -> Path | None:
         item = self.run_list.currentItem()

@@ -4,18 +4,40 @@ zero-shot accuracy per epoch, plotted against the optimiser step."""
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from training.job_progress import RunProgress
 
+LOSS_EXPLANATION = (
+    "<span style='color:#1f77b4'>■ training loss</span> (each step) and "
+    "<span style='color:#d62728'>● validation loss</span> (each epoch, on images the model "
+    "does not learn from): lower is better; validation rising while training falls means "
+    "the model is memorising. <span style='color:#2ca02c'>● Accuracy</span>: share of "
+    "validation images whose class the model names correctly."
+)
+
+
+class IntegerAxis(pg.AxisItem):
+    """An axis of optimiser steps: ticks only at whole numbers."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = super().tickValues(minVal, maxVal, size)
+        whole = [
+            (max(spacing, 1), [v for v in values if float(v).is_integer()])
+            for spacing, values in levels
+        ]
+        return [level for level in whole if level[1]] or [(1, [float(round(minVal))])]
+
+    def tickStrings(self, values, scale, spacing):
+        return [str(round(v)) for v in values]
+
 
 def _plot(title: str, left: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
+    plot = pg.PlotWidget(background="w", axisItems={"bottom": IntegerAxis("bottom")})
     plot.setTitle(title, color="k")
     plot.setLabel("left", left)
     plot.setLabel("bottom", "step")
     plot.showGrid(x=True, y=True, alpha=0.3)
-    plot.addLegend(offset=(-10, 10))
     plot.setMinimumHeight(160)
     return plot
 
@@ -49,10 +71,17 @@ class RunCurves(QWidget):
             symbolBrush="#2ca02c",
             name="validation",
         )
-        layout = QHBoxLayout(self)
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.accuracy_plot)
+        self.legend = QLabel(LOSS_EXPLANATION)  # outside the plots, never over a curve
+        self.legend.setObjectName("curvesLegend")
+        self.legend.setWordWrap(True)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.loss_plot)
-        layout.addWidget(self.accuracy_plot)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.legend)
 
     def show_progress(self, progress: RunProgress | None) -> None:
         pairs = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medgrad_desktop.engine.run_names import human_run_name
 from medgrad_desktop.qt.training.run_curves import RunCurves
 from training.job_progress import format_duration
 from training.run_watch import RunWatch
@@ -26,6 +29,32 @@ STATE_TITLES = {
     "failed": "Failed",
     "cancelled": "Cancelled",
 }
+
+
+PROGRESS_BAR_LINE = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
+"""A tqdm progress-bar line ("45%|████▌     | 9/20 [00:03<00:04, 2.5it/s]")."""
+
+
+def progress_text(progress) -> str:
+    """ "Epoch 2 of 3 · step 14 of 30 · 47 %": the same words everywhere."""
+    parts = []
+    if progress.epochs:
+        parts.append(f"Epoch {max(progress.epoch, 1)} of {progress.epochs}")
+    if progress.total_steps:
+        parts.append(f"step {progress.step} of {progress.total_steps}")
+    parts.append(f"{round(progress.fraction * 100)} %")
+    return " · ".join(parts)
+
+
+def clean_log(text: str) -> str:
+    """The log without progress-bar redraws: for each line the text after its last carriage
+    return, and no tqdm bar lines (the progress bar above shows them)."""
+    lines = []
+    for line in text.splitlines():
+        line = line.rsplit("\r", 1)[-1]
+        if line.strip() and not PROGRESS_BAR_LINE.search(line):
+            lines.append(line)
+    return "\n".join(lines)
 
 
 class RunView(QWidget):
@@ -100,7 +129,8 @@ class RunView(QWidget):
                 button.setEnabled(False)
             return
         progress = watch.progress
-        self.title.setText(watch.name)
+        self.title.setText(human_run_name(watch.run_dir))
+        self.title.setToolTip(str(watch.run_dir))
         if watch.state == "running" and progress.device:
             state_text = f"Running on {progress.device.upper()}."
         else:
@@ -111,12 +141,11 @@ class RunView(QWidget):
             state_text += f" Test zero-shot accuracy {progress.test_accuracy:.3f}."
         self.state.setText(state_text)
         self.progress.setValue(round(progress.fraction * 1000))
-        epoch = f" · epoch {progress.epoch}/{progress.epochs}" if progress.epochs else ""
-        self.progress.setFormat(f"step {progress.step}/{progress.total_steps}{epoch}")
+        self.progress.setFormat(progress_text(progress))
         eta = progress.eta_seconds() if watch.state == "running" else None
         self.eta.setText(f"ETA {format_duration(eta)}" if watch.state == "running" else "")
         self.curves.show_progress(progress)
-        self._show_log(watch.log_tail())
+        self._show_log(clean_log(watch.log_tail()))
         active = watch.state in ("starting", "running", "ending")
         self.cancel_button.setEnabled(watch.state in ("starting", "running") and watch.has_job)
         self.resume_button.setEnabled(

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from medgrad_desktop.explain.colormaps import COLORMAPS, lut
 
+SCALE_TEXTS = ("0", "1 · relative to each map's own maximum")
+
 
 class ColourBar(QWidget):
     """Paints the colormap's 256 colours from 0 to 1, each map's own maximum (every map is
@@ -39,7 +41,7 @@ class ColourBar(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         metrics = painter.fontMetrics()
-        left_text, right_text = "0", "1 · relative to each map's own maximum"
+        left_text, right_text = SCALE_TEXTS
         left_w = metrics.horizontalAdvance(left_text) + 8
         right_w = metrics.horizontalAdvance(right_text) + 8
         bar = QRect(left_w, 6, max(10, self.width() - left_w - right_w), self.height() - 12)

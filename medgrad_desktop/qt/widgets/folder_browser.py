@@ -36,7 +36,12 @@ class FolderBrowser(QWidget):
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("Filter file names")
         self.filter_box.setClearButtonEnabled(True)
-        self.filter_box.textChanged.connect(self._proxy.setFilterFixedString)
+        self.filter_box.textChanged.connect(self._on_filter)
+        self.no_match = QLabel()
+        self.no_match.setObjectName("noMatch")
+        self.no_match.setWordWrap(True)
+        self.no_match.setStyleSheet("color: #5c4400; padding: 6px")
+        self.no_match.hide()
         self.view = QListView()
         self.view.setModel(self._proxy)
         self.view.setUniformItemSizes(True)  # constant-time layout for thousands of rows
@@ -49,7 +54,9 @@ class FolderBrowser(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.filter_box)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.view)
+        self.model.unreadableChanged.connect(self._update_title)
 
     def set_folder(self, folder: Path) -> int:
         """List ``folder`` (names only; thumbnails follow in the background). Returns the count.
@@ -60,14 +67,40 @@ class FolderBrowser(QWidget):
         names = listing.names
         self.skipped_summary = listing.summary()
         self.folder = folder
-        self.model.set_folder(folder, names)
-        self.title.setText(f"{folder.name} — {len(names)} images")
+        self.model.set_folder(folder, names, skipped=len(listing.skipped))
+        self.model.mark_empty_files()
         self.title.setToolTip(str(folder))
+        self._update_title()
         if names:
             self.select_row(0)
         else:
             self.currentPathChanged.emit(None)
         return len(names)
+
+    def header_text(self) -> str:
+        """ "lesions — 12 images, 3 cannot be read · 4 of 15 shown" (parts only when needed)."""
+        if self.folder is None:
+            return "Images"
+        total, unreadable = self.model.rowCount() + self.model.skipped, self.model.unreadable()
+        text = f"{self.folder.name} — {total - unreadable} images"
+        if unreadable:
+            text += f", {unreadable} cannot be read"
+        if self.filter_box.text():
+            text += f" · {self._proxy.rowCount()} of {self.model.rowCount()} shown"
+        return text
+
+    def _update_title(self) -> None:
+        self.title.setText(self.header_text())
+
+    def _on_filter(self, text: str) -> None:
+        self._proxy.setFilterFixedString(text)
+        shown = self._proxy.rowCount()
+        self.no_match.setText(f"No image name contains “{text}”." if not shown else "")
+        self.no_match.setVisible(shown == 0 and bool(text))
+        self.view.setVisible(shown > 0 or not text)
+        if shown and not self.view.currentIndex().isValid():
+            self.select_row(0)
+        self._update_title()
 
     def current_path(self) -> Path | None:
         index = self.view.currentIndex()
