@@ -312,3 +312,57 @@ def write_native_folder(
         torch.save(state, folder / "open_clip_pytorch_model.bin")
     load_openai_tokenizer().save_pretrained(str(folder))
     return folder
+
+
+def _minmax(values: torch.Tensor) -> torch.Tensor:
+    return (values - values.min()) / (values.max() - values.min())
+
+
+def tower_reference_maps(bundle, image, texts: torch.Tensor, variant: str, geometry: str):
+    """(similarity (K,), {method: (K, gh, gw)}) by plain autograd through the bundle's vision
+    tower, one backward per prompt ("model": the model's heads and λ = cos(q_cls, k_i);
+    "zhao2024": one head over the full width, λ = cos(out_proj(q_cls), out_proj(k_i)),
+    Grad-CAM weights averaged over all tokens)."""
+    import numpy as np
+
+    from tests.explain_reference import reference_input
+
+    tower = bundle.vision_tower
+    rgb = np.array(reference_input(image, geometry, bundle.image_size, tower.patch_size))
+    pixels = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    mean = torch.tensor(bundle.image_mean).view(1, 3, 1, 1)
+    std = torch.tensor(bundle.image_std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        trunk = tower.trunk((pixels - mean) / std)[0]
+    grid = (rgb.shape[0] // tower.patch_size, rgb.shape[1] // tower.patch_size)
+    similarity, maps = [], {"gradcam": [], "gradeclip": [], "medgrad": []}
+    for text in texts:
+        scores = {}
+        for heads in (tower.num_heads, 1):
+            x = trunk.clone().requires_grad_(True)
+            with torch.enable_grad():
+                q, k, v = tower.qkv(x)
+                o = tower.attention(q, k, v, heads)
+                o.retain_grad()
+                cosine = tower.embed(tower.block_output(x, o)[:1]) @ text
+                cosine.backward()
+            scores[heads] = (float(cosine.detach()), x, q, k, v, o.grad[0])
+        similarity.append(scores[tower.num_heads][0])
+        _, x, q, k, v, w = scores[tower.num_heads if variant == "model" else 1]
+        with torch.no_grad():
+            if variant == "model":
+                lam = _minmax(F.cosine_similarity(q[:1], k[1:], dim=-1))
+                cam_w = x.grad[1:].mean(0)
+            else:
+                lam = _minmax(
+                    F.cosine_similarity(tower.out_proj(q[:1]), tower.out_proj(k[1:]), dim=-1)
+                )
+                cam_w = x.grad.mean(0)
+            found = {
+                "gradcam": torch.relu(x[1:] @ cam_w),
+                "gradeclip": torch.relu((v[1:] * w).sum(-1) * lam),
+                "medgrad": torch.relu((v[1:] * w).sum(-1)),
+            }
+        for name, values in found.items():
+            maps[name].append(values.reshape(grid).numpy())
+    return np.array(similarity, np.float32), {name: np.stack(v) for name, v in maps.items()}

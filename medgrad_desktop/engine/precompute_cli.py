@@ -33,7 +33,7 @@ def register(subparsers) -> None:
         help="prompt set (.yaml) or text file, one prompt per line (default: the PH² prompt set)",
     )
     parser.add_argument(
-        "--methods", default=",".join(METHODS), help=f"comma-separated (default {METHODS})"
+        "--methods", default=",".join(METHODS), help="comma-separated (default: %(default)s)"
     )
     parser.add_argument("--variant", default="model", help="model (default) or zhao2024")
     parser.add_argument("--geometry", default="square", help="square (default), aspect, native")
@@ -42,7 +42,12 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="image-decoding processes (default 2; 0: none)"
     )
-    parser.add_argument("--store", type=Path, default=None, help="evidence file to write")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="evidence file to write instead (the viewer reads FOLDER/medgrad-evidence.sqlite)",
+    )
     parser.set_defaults(handler=run)
 
 

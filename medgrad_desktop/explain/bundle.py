@@ -115,10 +115,12 @@ class ModelBundle:
     ) -> torch.Tensor:
         """Image embeddings (N, D), float32, L2-normalised."""
         pixels = images if isinstance(images, torch.Tensor) else self.preprocess(images)
-        vision = self.model.vision_model(pixel_values=pixels.to(self.device, self.dtype))
-        embeds = self.model.visual_projection(vision.pooler_output).float()
+        tower = self.vision_tower
+        x = tower.trunk(pixels.to(self.device, self.dtype))
+        hidden = tower.block_output(x, tower.attention(*tower.qkv(x), tower.num_heads))
+        embeds = tower.embed(hidden[:, : tower.prefix_tokens]).float()
         require_finite("image embeddings", embeds)
-        return torch.nn.functional.normalize(embeds, dim=-1)
+        return embeds
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         """Token ids and attention mask, padded, truncated to 77 tokens with the end token kept."""

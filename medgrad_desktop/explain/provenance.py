@@ -32,6 +32,14 @@ def provenance_caption(variant: str, geometry: str) -> str:
     return f"Variant: {VARIANT_TITLES[variant]} · Geometry: {GEOMETRY_TITLES[geometry]}"
 
 
+def provenance_label(variant: str, geometry: str) -> str:
+    """The short form shown under the viewer's maps, e.g. "Maps: Model's forward pass ·
+    Square" (the tooltip has the rest)."""
+    check_variant(variant)
+    check_geometry(geometry)
+    return f"Maps: {VARIANT_TITLES[variant]} · {GEOMETRY_TITLES[geometry].split(' (')[0]}"
+
+
 def provenance_tooltip(variant: str, geometry: str) -> str:
     """The caption and what the variant means, for a panel's tooltip."""
     return f"{provenance_caption(variant, geometry)}\n{VARIANT_NOTES[variant]}"

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.gui
 def browser(qtbot, main_window):
     window = main_window.browse_menu.show_browser()
     qtbot.waitUntil(lambda: window.predictions is not None, timeout=30_000)
-    return window
+    yield window
+    main_window.close()
+    assert not window.isVisible()  # closing the viewer closes the browse window
 
 
 def _grid_names(grid):

@@ -280,3 +280,16 @@ def test_native_config_written_like_open_clip():
     config = native_config(native_clip(), quick_gelu=True)
     assert config["model_cfg"]["quick_gelu"] is True
     assert set(config) == {"model_cfg", "preprocess_cfg"}
+
+
+def test_a_file_chosen_in_the_model_dialog_opens_its_folder(biomed_folder, tmp_path):
+    from medgrad_desktop.explain.loading import model_source_for
+
+    chosen = biomed_folder / "open_clip_pytorch_model.bin"
+    assert model_source_for(chosen) == biomed_folder
+    assert model_source_for(biomed_folder / "open_clip_config.json") == biomed_folder
+    lone = tmp_path / "finetuned.pth"
+    lone.write_bytes(b"")
+    assert model_source_for(lone) == lone
+    beside = biomed_folder.parent / "notebook_export.pt"  # a .pt never means its folder
+    assert model_source_for(beside) == beside

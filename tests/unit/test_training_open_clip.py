@@ -5,16 +5,23 @@ embeddings; per-family LoRA targets; the Derma-Semantics Pro recipe; no-derivati
 from __future__ import annotations
 
 import re
+import signal
 
 import pytest
+import torch
 
 from medgrad_desktop.explain import load_model
+from medgrad_desktop.explain.open_clip.model import is_ignored_key
 from medgrad_desktop.paths import resource_path
 from tests.open_clip_reference import (
+    bert_text_embedding,
+    timm_image_embedding,
     write_biomedclip_folder,
 )
+from training import fit
 from training.cli import main
 from training.config import TrainConfig, load_yaml_config
+from training.events import read_events
 from training.model_setup import build_model
 from training.synthetic import write_dataset
 
@@ -68,6 +75,51 @@ def _fit(data, base, run, *extra) -> int:
         ["fit", "--data", str(data), "--base", str(base), "--batch-size", "4", "--lr", "1e-2",
          "--threads", "1", "--run-dir", str(run), *extra]
     )  # fmt: skip
+
+
+def test_lora_fine_tuning_runs_resumes_and_best_reloads_in_open_clip_layout(
+    biomed, tmp_path, monkeypatch
+):
+    data, base = biomed
+    run = tmp_path / "run"
+    on_step = fit.FitRun.on_step
+
+    def stop_after_first(self, step, *args):  # Ctrl-C during the first step
+        on_step(self, step, *args)
+        if step == 1:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(fit.FitRun, "on_step", stop_after_first)
+    assert _fit(data, base, run, "--method", "lora", "--lora-r", "4", "--epochs", "2") == 130
+    monkeypatch.undo()
+    assert main(["fit", "--resume", str(run), "--threads", "1"]) == 0
+    events = read_events(run)
+    restarted = [e for e in events if e["event"] == "started"][-1]
+    assert restarted["resumed"] and restarted["start_step"] == 1
+    assert events[-1]["event"] == "finished"
+
+    best = run / "best"
+    for name in ("open_clip_config.json", "vocab.txt", "tokenizer.json"):
+        assert (best / name).read_bytes() == (base / name).read_bytes(), name
+    assert not (best / "config.json").exists()  # not turned into a Hugging Face CLIP folder
+    saved = torch.load(best / BIN, weights_only=True)
+    original = torch.load(base / BIN, weights_only=True)
+    assert set(saved) == {k for k in original if not is_ignored_key(k)}  # open_clip's keys
+    qkv, patch = "visual.trunk.blocks.0.attn.qkv.weight", "visual.trunk.patch_embed.proj.weight"
+    assert not torch.equal(saved[qkv], original[qkv])  # LoRA merged into the base weight
+    assert torch.equal(saved[patch], original[patch])  # not a LoRA target: unchanged
+
+    bundle = load_model(best, device="cpu")
+    pixels = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    tokens = bundle.tokenize(["melanoma", "a blue white veil"])
+    with torch.no_grad():
+        image = bundle.encode_image(pixels)
+        text = bundle.encode_text(["melanoma", "a blue white veil"])
+    normalize = torch.nn.functional.normalize
+    expected_image = normalize(timm_image_embedding(saved, pixels, heads=2), dim=-1)
+    expected_text = normalize(bert_text_embedding(saved, tokens["input_ids"], heads=2), dim=-1)
+    assert torch.allclose(image, expected_image, atol=1e-4)
+    assert torch.allclose(text, expected_text, atol=1e-4)
 
 
 def test_no_derivatives_licence_is_refused_with_a_plain_message(biomed, tmp_path, capsys):

@@ -40,6 +40,9 @@ def map_agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 def randomisation_stages(model) -> list[tuple[str, list[torch.nn.Module]]]:
     """(name, modules) of the vision tower from the top: output, layers last→first, embeddings."""
+    own = getattr(model, "randomisation_stages", None)  # open_clip models list their own
+    if own is not None:
+        return own()
     vision = model.vision_model
     stages = [("projection", [model.visual_projection, vision.post_layernorm])]
     layers = list(vision.encoder.layers)
@@ -51,8 +54,9 @@ def randomisation_stages(model) -> list[tuple[str, list[torch.nn.Module]]]:
 
 @torch.no_grad()
 def _redraw(modules: Sequence[torch.nn.Module], generator: torch.Generator) -> None:
-    for module in modules:
-        for parameter in module.parameters():
+    for module in modules:  # modules, or bare parameters (open_clip projections)
+        members = [module] if isinstance(module, torch.nn.Parameter) else module.parameters()
+        for parameter in members:
             values = parameter.detach().float()
             std = float(values.std()) if values.numel() > 1 else 0.0
             noise = torch.randn(values.shape, generator=generator) * std + float(values.mean())

@@ -94,10 +94,10 @@ def weight_file(folder: Path) -> Path:
 
 def _problem_message(missing: list[str], unexpected: list[str], wrong: list[str]) -> str:
     if unexpected:
-        return f"the tensor '{unexpected[0]}' is not part of the model it describes"
+        return f"contain the part '{unexpected[0]}', which this kind of model does not have"
     if wrong:
-        return f"the tensor {wrong[0]}"
-    return f"the tensor '{missing[0]}' is missing"
+        return f"hold the part {wrong[0]} in the wrong size"
+    return f"lack the part '{missing[0]}'"
 
 
 def build_model(state: dict[str, torch.Tensor], spec: OpenClipSpec, name: str) -> OpenClipModel:
@@ -106,7 +106,7 @@ def build_model(state: dict[str, torch.Tensor], spec: OpenClipSpec, name: str) -
     missing, unexpected, wrong = check_state_dict(model, state)
     if missing or unexpected or wrong:
         raise ModelLoadError(
-            f"The weights in {name} do not match an open_clip model: "
+            f"The model in {name} cannot be opened: its weights "
             f"{_problem_message(missing, unexpected, wrong)}.",
             f"missing {missing[:10]}; unexpected {unexpected[:10]}; wrong shapes {wrong[:10]}",
         )

@@ -45,6 +45,23 @@ class OpenClipModel(nn.Module):
         """Text embeddings (N, D), unnormalised."""
         return self.text(input_ids, attention_mask)
 
+    def randomisation_stages(self) -> list[tuple[str, list[nn.Module | nn.Parameter]]]:
+        """Image-tower modules from the top (head, blocks last→first, embeddings), for the
+        cascading-randomisation sanity check."""
+        visual = self.visual
+        if self.spec.vision.kind == NATIVE:
+            head, embeddings = [visual.ln_post], [visual.conv1, visual.ln_pre]
+            loose = [visual.proj, visual.class_embedding, visual.positional_embedding]
+        else:
+            head, embeddings = [visual.trunk.norm, visual.head], [visual.trunk.patch_embed]
+            loose = [visual.trunk.cls_token, visual.trunk.pos_embed]
+        blocks = list(visual.blocks)
+        stages = [("projection", [*head, *loose[:1]])]
+        for index in range(len(blocks) - 1, -1, -1):
+            stages.append((f"layer {index + 1}", [blocks[index]]))
+        stages.append(("embeddings", [*embeddings, *loose[1:]]))
+        return stages
+
     def checkpoint_key(self, key: str) -> str:
         """Our parameter name → the checkpoint's (CLIP layout keeps the text tower at the top)."""
         if self.spec.layout == CLIP_LAYOUT and key.startswith(_TEXT_PREFIX):
@@ -80,7 +97,7 @@ def check_state_dict(
     missing = [k for k in expected if k not in present]
     unexpected = [k for k in present if k not in expected]
     wrong = [
-        f"{k} {present[k]} (expected {expected[k]})"
+        f"'{k}' {present[k]} (expected {expected[k]})"
         for k in expected
         if k in present and present[k] != expected[k]
     ]

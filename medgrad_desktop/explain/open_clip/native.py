@@ -9,12 +9,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from medgrad_desktop.explain.open_clip.layers import (
-    activation,
-    grid_positions,
-    multi_head_attention,
-)
+from medgrad_desktop.explain.open_clip.layers import activation
 from medgrad_desktop.explain.open_clip.spec import TextSpec, VisionSpec
+from medgrad_desktop.explain.towers.base import interpolate_positions, multi_head_attention
 
 
 class InProjAttention(nn.Module):
@@ -100,7 +97,7 @@ class NativeVisionTransformer(nn.Module):
     # The last block and the head as pure functions of their inputs (one image: (T, C)).
     def positional_embedding_for(self, grid_h: int, grid_w: int) -> torch.Tensor:
         """Positions (1 + gh·gw, C), resampled bicubically when the grid is not the model's."""
-        return grid_positions(self.positional_embedding, self.spec.grid, grid_h, grid_w)
+        return interpolate_positions(self.positional_embedding, 1, self.spec.grid, grid_h, grid_w)
 
     def norm1(self, x: torch.Tensor, block: int = -1) -> torch.Tensor:
         return self.blocks[block].ln_1(x)

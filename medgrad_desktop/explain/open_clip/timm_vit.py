@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from medgrad_desktop.explain.open_clip.layers import grid_positions, multi_head_attention
 from medgrad_desktop.explain.open_clip.spec import VisionSpec
+from medgrad_desktop.explain.towers.base import interpolate_positions, multi_head_attention
 
 
 class PatchEmbed(nn.Module):
@@ -100,7 +100,7 @@ class TimmVisionTower(nn.Module):
 
     def positional_embedding_for(self, grid_h: int, grid_w: int) -> torch.Tensor:
         """Positions (1 + gh·gw, C), resampled bicubically when the grid is not the model's."""
-        return grid_positions(self.trunk.pos_embed[0], self.spec.grid, grid_h, grid_w)
+        return interpolate_positions(self.trunk.pos_embed[0], 1, self.spec.grid, grid_h, grid_w)
 
     def norm1(self, x: torch.Tensor, block: int = -1) -> torch.Tensor:
         return self.blocks[block].norm1(x)

@@ -62,15 +62,21 @@ class TextTower(Protocol):
 
 
 def multi_head_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    heads: int,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Softmax attention over (..., T, C) tensors split into ``heads`` heads of width C/heads,
-    scale (C/heads)^-0.5; returns o (..., T, C) with the heads concatenated."""
+    scale (C/heads)^-0.5; returns o (..., T, C) with the heads concatenated. ``mask``: an
+    optional additive (T, T) mask (a text tower's causal mask)."""
     *lead, tokens, channels = q.shape
     head_dim = channels // heads
 
     def split(t: torch.Tensor) -> torch.Tensor:
         return t.reshape(*lead, t.shape[-2], heads, head_dim).transpose(-2, -3)
 
-    weights = torch.softmax(split(q) @ split(k).transpose(-1, -2) * head_dim**-0.5, dim=-1)
+    scores = split(q) @ split(k).transpose(-1, -2) * head_dim**-0.5
+    weights = torch.softmax(scores if mask is None else scores + mask, dim=-1)
     return (weights @ split(v)).transpose(-2, -3).reshape(*lead, tokens, channels)

@@ -37,9 +37,11 @@ class BrowseMenu(QObject):
         window.installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:
-        """Stop the indexing when the main window closes (before its engine shuts down)."""
+        """Stop the indexing and close the browse window when the main window closes (before
+        its engine shuts down)."""
         if event.type() == QEvent.Type.Close and self.browse_window is not None:
             self.browse_window.shutdown()
+            self.browse_window.close()
         return False
 
     def show_browser(self) -> BrowseWindow | None:

@@ -21,14 +21,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,6 +33,7 @@ from medgrad_desktop.explain.images import list_image_names
 from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
 from medgrad_desktop.explain.prompt_sets import PromptSet
 from medgrad_desktop.qt.rating.path_field import PathField
+from medgrad_desktop.qt.rating.session_dialog_layout import build_layout, error_label
 from medgrad_desktop.review import RatingSession, SessionConfig, default_session_path
 from medgrad_desktop.review.naming import SESSION_SUFFIX
 from medgrad_desktop.review.session_config import DEFAULT_SCALE_LABELS
@@ -64,24 +61,6 @@ def read_image_list(list_file: Path) -> list[Path]:
     ]
 
 
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #b00020")
-    label.hide()
-    return label
-
-
-def _with_error(widget: QWidget, error: QLabel) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(1)
-    layout.addWidget(widget)
-    layout.addWidget(error)
-    return box
-
-
 class SessionDialog(QDialog):
     """Fills a ``SessionConfig`` and creates the session file on Create.
 
@@ -103,7 +82,7 @@ class SessionDialog(QDialog):
         self.display = dict(display or {})
         self.session: RatingSession | None = None
         self._path_chosen = False
-        self.field_errors = {name: _error_label() for name in FIELDS}
+        self.field_errors = {name: error_label() for name in FIELDS}
 
         self.study_edit = QLineEdit()
         self.study_edit.setPlaceholderText("e.g. PH2 pilot 2026 (required)")
@@ -147,104 +126,17 @@ class SessionDialog(QDialog):
         self.workload = QLabel()
         self.workload.setStyleSheet("font-weight: bold")
 
-        self.error = _error_label()
+        self.error = error_label()
         self.open_existing = QPushButton("Open the existing session")
         self.open_existing.hide()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create session")
-        self._build_layout()
+        build_layout(self)
         self._connect()
         self._update_default_path()
         self._count_images()
-
-    # -- layout ---------------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        errors = self.field_errors
-        who = QFormLayout()
-        who.addRow("Study name", _with_error(self.study_edit, errors["study"]))
-        who.addRow("Reader id", _with_error(self.reader_edit, errors["reader"]))
-
-        images = QGroupBox("Images")
-        image_form = QFormLayout(images)
-        image_form.addRow(self.folder_radio, self.folder_field)
-        image_form.addRow(self.list_radio, self.list_field)
-        image_form.addRow("", _with_error(self.image_count, errors["images"]))
-
-        prompts = QGroupBox("Prompt rated for each case")
-        prompt_form = QFormLayout(prompts)
-        prompt_form.addRow(self.fixed_radio, self.fixed_combo)
-        prompt_form.addRow(self.top_radio)
-        prompt_form.addRow(self.criteria_radio, self.criteria_count)
-        prompt_form.addRow(errors["prompt"])
-
-        methods = QGroupBox("Methods (readers see them only as panels A, B, C)")
-        method_layout = QVBoxLayout(methods)
-        method_row = QHBoxLayout()
-        for box in self.method_boxes.values():
-            method_row.addWidget(box)
-        method_row.addStretch(1)
-        method_layout.addLayout(method_row)
-        method_layout.addWidget(errors["methods"])
-
-        scale = QGroupBox("Rating scale (what readers see next to the 1–5 buttons)")
-        scale_form = QFormLayout(scale)
-        for score, edit in enumerate(self.scale_edits, start=1):
-            scale_form.addRow(f"{score} =", edit)
-        scale_form.addRow(errors["scale_labels"])
-        options = QGroupBox("While rating")
-        option_box = QVBoxLayout(options)
-        for box in (
-            self.flag_box,
-            self.comment_box,
-            self.edits_box,
-            self.advance_box,
-            self.prediction_box,
-        ):
-            option_box.addWidget(box)
-
-        blinding = QGroupBox("Blinding")
-        blinding_form = QFormLayout(blinding)
-        note = QLabel(
-            "Panels are titled A, B, C; which method each shows, and the order of the "
-            "cases, are shuffled per case and reader from this seed (stored in the file)."
-        )
-        note.setWordWrap(True)
-        blinding_form.addRow(note)
-        seed_row = QWidget()
-        seed_layout = QHBoxLayout(seed_row)
-        seed_layout.setContentsMargins(0, 0, 0, 0)
-        seed_layout.addWidget(self.seed_edit, 1)
-        seed_layout.addWidget(self.new_seed)
-        blinding_form.addRow("Seed", _with_error(seed_row, errors["seed"]))
-
-        display = QGroupBox("Display settings")
-        display_form = QVBoxLayout(display)
-        display_form.addWidget(self.free_radio)
-        display_form.addWidget(self.fixed_display_radio)
-
-        file_form = QFormLayout()
-        file_form.addRow("Session file", _with_error(self.path_field, errors["path"]))
-        file_form.addRow("Workload", self.workload)
-
-        left, right = QVBoxLayout(), QVBoxLayout()
-        left.addLayout(who)
-        for group in (images, prompts, methods, display):
-            left.addWidget(group)
-        for group in (scale, options, blinding):
-            right.addWidget(group)
-        left.addStretch(1)
-        right.addStretch(1)
-        columns = QHBoxLayout()
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(columns)
-        layout.addLayout(file_form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.open_existing)
-        layout.addWidget(self.buttons)
 
     def _fill_prompts(self) -> None:
         labels = self.prompt_set.labels() if self.prompt_set else []

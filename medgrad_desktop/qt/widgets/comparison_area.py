@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from medgrad_desktop.engine.api import MapsResult
 from medgrad_desktop.explain.colormaps import COLORMAPS
 from medgrad_desktop.explain.method_names import METHODS, method_title
-from medgrad_desktop.explain.provenance import provenance_caption, provenance_tooltip
+from medgrad_desktop.explain.provenance import provenance_label, provenance_tooltip
 from medgrad_desktop.qt.widgets.colour_bar import ColourBar
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
@@ -86,8 +86,9 @@ class ComparisonArea(QWidget):
     def set_provenance(self, variant: str, geometry: str) -> None:
         """Say under the maps, and in every map panel's tooltip, how the maps were computed."""
         self.variant, self.geometry = variant, geometry
-        self.provenance.setText(provenance_caption(variant, geometry))
+        self.provenance.setText(provenance_label(variant, geometry))
         tooltip = provenance_tooltip(variant, geometry)
+        self.provenance.setToolTip(tooltip)
         for panel in self.panels.values():
             panel.setToolTip(tooltip)
 
