@@ -24,6 +24,20 @@ class _CurrentStderr(logging.StreamHandler):
         pass
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file; if it cannot be written any more (folder gone or read-only,
+    disk full), it detaches itself and says so once on stderr instead of printing a traceback
+    with every later record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        root = logging.getLogger()
+        if self in root.handlers:
+            root.removeHandler(self)
+            self.close()
+            error = sys.exc_info()[1]
+            logging.getLogger(__name__).warning("Stopped writing the log file: %s", error)
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     """Send log records to ``<user data>/logs/medgrad.log`` (rotated) and to stderr."""
     global _configured
@@ -34,7 +48,7 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = _LogFile(
             user_subdir("logs") / "medgrad.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
         file_handler.setFormatter(fmt)
