@@ -75,4 +75,6 @@ def test_event_loop_keeps_ticking_while_images_are_explained(qtbot, main_window,
     meter.stop()
     gaps = meter.gaps
     assert len(gaps) >= 4
-    assert max(gaps) < 250, f"worst event-loop stall {max(gaps)} ms"
+    # A generous bound (loaded CI machines jitter); model work on the GUI thread would stall for
+    # seconds. The figure itself comes from tests/benchmarks/bench_gui_stall.py.
+    assert max(gaps) < 1000, f"worst event-loop stall {max(gaps)} ms"
