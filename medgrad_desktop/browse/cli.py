@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from medgrad_desktop import RESEARCH_NOTICE
+from medgrad_desktop.cli_options import add_model_options
 from medgrad_desktop.errors import MedGradError
 
 log = logging.getLogger(__name__)
@@ -21,14 +22,7 @@ log = logging.getLogger(__name__)
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="image folder (class subfolders are included)")
-    parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
-    parser.add_argument(
-        "--prompts",
-        type=Path,
-        default=None,
-        help="prompt set (.yaml) or text file (default: the PH² prompt set)",
-    )
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    add_model_options(parser)
     parser.add_argument("--batch-size", type=int, default=32, help="images per model batch")
 
 

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from medgrad_desktop.cli_options import add_map_options, add_model_options
 from medgrad_desktop.errors import MedGradError
 
 log = logging.getLogger(__name__)
@@ -25,20 +26,12 @@ def register(subparsers) -> None:
         "folder without computing. A stopped run continues where it was.",
     )
     parser.add_argument("folder", type=Path, help="image folder")
-    parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
-    parser.add_argument(
-        "--prompts",
-        type=Path,
-        default=None,
-        help="prompt set (.yaml) or text file, one prompt per line (default: the PH² prompt set)",
-    )
+    add_model_options(parser)
     parser.add_argument(
         "--methods", default=",".join(METHODS), help="comma-separated (default: %(default)s)"
     )
-    parser.add_argument("--variant", default="model", help="model (default) or zhao2024")
-    parser.add_argument("--geometry", default="square", help="square (default), aspect, native")
+    add_map_options(parser)
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (64)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     parser.add_argument(
         "--workers", type=int, default=2, help="image-decoding processes (default 2; 0: none)"
     )

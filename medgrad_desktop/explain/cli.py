@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medgrad_desktop.cli_options import add_map_options, add_model_options
 from medgrad_desktop.errors import ComputeError, MedGradError, unexpected_errors_as
 from medgrad_desktop.explain.cli_inputs import (
     UsageError,
@@ -17,9 +18,7 @@ from medgrad_desktop.explain.cli_inputs import (
     output_stems,
 )
 from medgrad_desktop.explain.cli_outputs import OutputDiskFull, write_outputs
-from medgrad_desktop.explain.geometry import GEOMETRIES
 from medgrad_desktop.explain.listing import display_name
-from medgrad_desktop.explain.provenance import VARIANTS
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +29,9 @@ def register(subparsers) -> None:
         "explain", help="write attribution maps of images to files (no window)"
     )
     parser.add_argument("images", nargs="+", type=Path, help="image files or folders")
-    parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
-    parser.add_argument(
-        "--prompts",
-        type=Path,
-        default=None,
-        help="prompt set (.yaml) or text file, one prompt per line (default: the PH² prompt set)",
-    )
+    add_model_options(parser)
     parser.add_argument("--radius", type=float, default=5, help="entropy window radius (px)")
     parser.add_argument("--out", type=Path, default=Path("explanations"))
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     parser.add_argument("--colormap", default="inferno")
     parser.add_argument("--opacity", type=float, default=0.55)
     parser.add_argument(
@@ -48,20 +40,7 @@ def register(subparsers) -> None:
         help="also write the display maps at the image's full resolution (<stem>_<method>.npy;"
         " large: prompts × pixels × 4 bytes per method)",
     )
-    parser.add_argument(
-        "--variant",
-        choices=VARIANTS,
-        default="model",
-        help='"model": the formulas on the model\'s own forward pass; "zhao2024": the '
-        "Grad-ECLIP authors' released code (one attention head), as in the papers' figures",
-    )
-    parser.add_argument(
-        "--geometry",
-        choices=GEOMETRIES,
-        default="square",
-        help='"square": whole image squeezed to the model size; "aspect": short side at the '
-        'model size; "native": the image\'s own size (short side at most 640 px)',
-    )
+    add_map_options(parser)
     parser.add_argument(
         "--batch-size", type=int, default=8, help="images explained together (default 8)"
     )

@@ -9,6 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from medgrad_desktop.cli_options import add_map_options, add_model_options
 from medgrad_desktop.errors import MedGradError
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,11 @@ def _positive(text: str) -> int:
 def register(subparsers) -> None:
     """Add the ``evaluate-maps`` subcommand."""
     from medgrad_desktop.explain.evaluation.deletion import BASELINES
-    from medgrad_desktop.explain.geometry import GEOMETRIES
-    from medgrad_desktop.explain.provenance import VARIANTS
 
     parser = subparsers.add_parser(
         "evaluate-maps", help="measure how well the maps find structures drawn in masks"
     )
-    parser.add_argument("--model", default="demo", help='"demo", a model folder or a .pth file')
+    add_model_options(parser, prompts=False)
     parser.add_argument(
         "--data",
         type=Path,
@@ -48,8 +47,7 @@ def register(subparsers) -> None:
         help="a synthetic set (manifest.csv with masks) or an ISIC 2018 Task 2 folder",
     )
     parser.add_argument("--methods", nargs="+", default=None, help="maps to evaluate")
-    parser.add_argument("--variant", choices=VARIANTS, default="model")
-    parser.add_argument("--geometry", choices=GEOMETRIES, default="square")
+    add_map_options(parser)
     parser.add_argument(
         "--radius", type=_radii, default=(5.0,), help="entropy radius R or a sweep R,R,…"
     )
@@ -65,7 +63,6 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--sanity-images", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     parser.set_defaults(handler=run)
 
 
