@@ -59,7 +59,6 @@ def unexpected_errors_as(
             "Unexpected error (log reference %s) for %s", reference, subject
         )
         raise error_type(
-            f"{subject} {failed} because of an unexpected error "
-            f"(log reference {reference}).",
+            f"{subject} {failed} because of an unexpected error (log reference {reference}).",
             f"{type(exc).__name__}: {exc}",
         ) from exc

@@ -41,6 +41,7 @@ def test_batches_and_more_prompts_than_the_largest_bucket_run_unpadded(bundle, m
     from medgrad_desktop.engine import cuda_graphs
 
     seen = []
+
     def record(tower, pixels, texts, *args):
         seen.append(texts.shape)
         return {"similarity": torch.zeros(1, texts.shape[0])}
