@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 RUNS_SUBDIR = "training-runs"
 FOLDERS_FILE = "training-run-folders.json"
 LOG_TAIL_BYTES = 16 * 1024
+# A saved model's files (``medgrad_desktop.explain.open_clip.folder`` names the open_clip ones;
+# not imported here: it imports torch, and the Jobs panel must not wait for that).
+HF_FILES = ("config.json", ("model*.safetensors", "pytorch_model*.bin"))
+OPEN_CLIP_FILES = (
+    "open_clip_config.json",
+    ("open_clip_model.safetensors", "open_clip_pytorch_model.bin"),
+)
 
 
 class RunWatch:
@@ -49,17 +56,30 @@ class RunWatch:
         return JobFiles(self.run_dir).read_record() is not None
 
     @property
-    def best_model(self) -> Path | None:
-        """``best/`` (else ``last/``) when it holds a saved model."""
-        for kind in ("best", "last"):
-            folder = self.run_dir / kind
-            if (folder / "config.json").is_file():
-                return folder
+    def result_model(self) -> Path | None:
+        """The checkpoint "Open result" opens: ``best/`` once it holds a complete model (mid-run
+        too: the best epoch so far); ``last/`` only for a run that ended before its first
+        validation saved ``best/`` (cancelled or failed early); else None."""
+        if is_complete_checkpoint(self.run_dir / "best"):
+            return self.run_dir / "best"
+        ended = self.state not in ("starting", "running", "ending")
+        if ended and is_complete_checkpoint(self.run_dir / "last"):
+            return self.run_dir / "last"
         return None
 
     def log_tail(self, max_bytes: int = LOG_TAIL_BYTES) -> str:
         """The end of the job's log (progress-bar redraws collapsed to their last state)."""
         return read_tail(JobFiles(self.run_dir).log, max_bytes)
+
+
+def is_complete_checkpoint(folder: Path) -> bool:
+    """Whether ``folder`` holds a whole saved model: its config and its weights, as
+    ``save_checkpoint`` writes a Hugging Face or an open_clip folder (``replace_folder`` puts
+    a checkpoint in place only once it is written, so a half-written one never has this name)."""
+    for config, weights in (HF_FILES, OPEN_CLIP_FILES):
+        if (folder / config).is_file():
+            return any(path.is_file() for pattern in weights for path in folder.glob(pattern))
+    return False
 
 
 def read_tail(path: Path, max_bytes: int = LOG_TAIL_BYTES) -> str:

@@ -3,7 +3,8 @@
 ``run_in_background(function, on_done, on_error)`` runs ``function()`` on Qt's thread pool;
 ``on_done(result)`` or ``on_error(exception)`` then runs on the GUI thread, whatever the
 function raised, so every background job ends with an answer. The worker is kept alive
-until it finishes.
+until it finishes. With ``owner`` (a QObject), the answer is dropped when the owner was deleted
+meanwhile (e.g. a dialog closed mid-job), instead of reaching a dead widget.
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ def run_in_background(
     function: Callable[[], Any],
     on_done: Callable[[Any], None],
     on_error: Callable[[BaseException], None],
+    owner: Any = None,
 ) -> Any:
     """Start ``function`` on a worker thread; returns the superqt worker."""
+    from shiboken6 import isValid
     from superqt.utils import create_worker  # superqt imports all its widgets: not at start
 
     worker = create_worker(function, _start_thread=False, _ignore_errors=True)  # ours answer
+
+    def alive() -> bool:
+        return owner is None or isValid(owner)
+
+    def done(result: Any) -> None:
+        if alive():
+            on_done(result)
 
     def failed(error: BaseException) -> None:
         log.error(
@@ -33,9 +43,10 @@ def run_in_background(
             getattr(function, "__name__", function),
             exc_info=(type(error), error, error.__traceback__),
         )
-        on_error(error)
+        if alive():
+            on_error(error)
 
-    worker.returned.connect(on_done)
+    worker.returned.connect(done)
     worker.errored.connect(failed)
     worker.finished.connect(lambda: _running.discard(worker))
     _running.add(worker)

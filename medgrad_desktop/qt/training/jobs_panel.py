@@ -38,7 +38,8 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 
 class JobsPanel(QWidget):
     """A window listing training runs. ``openResult(model_folder)`` asks the viewer to open a
-    run's ``best/`` model. ``folders``: where to look (default: the known run folders)."""
+    run's checkpoint (``RunWatch.result_model``). ``folders``: where to look (default: the
+    known run folders)."""
 
     openResult = Signal(Path)
 
@@ -202,7 +203,7 @@ class JobsPanel(QWidget):
 
     def open_selected(self) -> None:
         watch = self.selected_watch()
-        model = watch.best_model if watch is not None else None
+        model = watch.result_model if watch is not None else None
         if model is not None:
             self.openResult.emit(model)
 

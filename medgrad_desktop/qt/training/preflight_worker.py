@@ -1,22 +1,35 @@
-"""Runs ``training.preflight`` in a background thread and reports back on the GUI thread."""
+"""Runs ``training.preflight`` in the background (``qt.background.run_in_background``) and
+reports back on the GUI thread, whatever the check raised."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.qt.background import run_in_background
 from training.preflight import preflight
 
 log = logging.getLogger(__name__)
 
+UNEXPECTED_FAILURE = "The settings could not be checked; see the log for details."
+
+
+def _check(settings: dict[str, Any]) -> tuple[bool, object]:
+    """(True, report) or (False, the plain reason); an unexpected fault propagates."""
+    try:
+        return True, preflight(settings)
+    except MedGradError as exc:
+        log.info("Training settings refused: %s %s", exc.message, exc.details)
+        return False, exc.message
+
 
 class PreflightWorker(QObject):
     """``check(settings)`` starts a check; ``passed(report)`` or ``refused(message)`` follows
-    (queued to the GUI thread). A result of an older check is dropped."""
+    on the GUI thread. A result of an older check is dropped, and so is any result once this
+    object (its dialog) was deleted."""
 
     passed = Signal(object)
     refused = Signal(str)
@@ -24,19 +37,17 @@ class PreflightWorker(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._generation = 0
-        # Parentless, so it outlives a dialog closed mid-check; emits are queued to this thread.
-        self._forward = _Forwarder()
-        self._forward.result.connect(self._deliver)
 
     def check(self, settings: dict[str, Any]) -> None:
         self._generation += 1
         generation = self._generation
-        threading.Thread(
-            target=_run,
-            args=(self._forward, dict(settings), generation),
-            daemon=True,
-            name="preflight",
-        ).start()
+        settings = dict(settings)
+        run_in_background(
+            lambda: _check(settings),
+            lambda answer: self._deliver(generation, *answer),
+            lambda _error: self._deliver(generation, False, UNEXPECTED_FAILURE),
+            owner=self,
+        )
 
     def _deliver(self, generation: int, ok: bool, payload: object) -> None:
         if generation != self._generation:
@@ -45,22 +56,3 @@ class PreflightWorker(QObject):
             self.passed.emit(payload)
         else:
             self.refused.emit(str(payload))
-
-
-class _Forwarder(QObject):
-    result = Signal(int, bool, object)
-
-
-def _run(forward: _Forwarder, settings: dict[str, Any], generation: int) -> None:
-    try:
-        report = preflight(settings)
-    except MedGradError as exc:
-        log.info("Training settings refused: %s %s", exc.message, exc.details)
-        forward.result.emit(generation, False, exc.message)
-    except Exception as exc:  # an unexpected fault still answers the dialog
-        log.exception("Checking the training settings failed: %r", exc)
-        forward.result.emit(
-            generation, False, "The settings could not be checked; see the log for details."
-        )
-    else:
-        forward.result.emit(generation, True, report)

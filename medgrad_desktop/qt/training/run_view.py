@@ -84,6 +84,7 @@ class RunView(QWidget):
         self.log.setMaximumBlockCount(400)
         self.log.setFont(QFont("monospace", 8))
         self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setPlaceholderText("The job's messages appear here (runs started in this app).")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the job; its last state is saved and can be resumed")
         self.resume_button = QPushButton("Resume")
@@ -151,7 +152,21 @@ class RunView(QWidget):
         self.resume_button.setEnabled(
             not active and watch.state != "finished" and (watch.run_dir / "last").is_dir()
         )
-        self.open_button.setEnabled(watch.best_model is not None)
+        self._show_result(watch, active)
+
+    def _show_result(self, watch: RunWatch, active: bool) -> None:
+        """ "Open result" only when a checkpoint exists; its tooltip says which one."""
+        model = watch.result_model
+        self.open_button.setEnabled(model is not None)
+        if model is None:
+            tip = "Nothing to open yet: the first model is saved at the end of epoch 1."
+        elif model.name == "last":
+            tip = "Opens the last saved state (the run ended before its first validation)."
+        elif active:
+            tip = "Opens the best model so far (the epoch with the best validation accuracy yet)."
+        else:
+            tip = "Opens the best model of the run (chosen on the validation images)."
+        self.open_button.setToolTip(tip)
 
     def _show_log(self, text: str) -> None:
         if text == self.log.toPlainText():
