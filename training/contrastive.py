@@ -15,10 +15,10 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from medgrad_desktop.process_rank import ProcessRank
 from training.dataset import label_aware_targets
-from training.distributed import DistInfo
 
-SINGLE_PROCESS = DistInfo()
+SINGLE_PROCESS = ProcessRank()
 
 
 class _GatherWithGrad(torch.autograd.Function):
@@ -40,14 +40,14 @@ class _GatherWithGrad(torch.autograd.Function):
         return grad[start : start + ctx.rows], None, None
 
 
-def gather_with_grad(tensor: torch.Tensor, info: DistInfo) -> torch.Tensor:
+def gather_with_grad(tensor: torch.Tensor, info: ProcessRank) -> torch.Tensor:
     """The global batch of ``tensor`` (gradients reach this process's slice)."""
     if not info.active:
         return tensor
     return _GatherWithGrad.apply(tensor, info.rank, info.world_size)
 
 
-def gather_labels(labels: torch.Tensor, info: DistInfo) -> torch.Tensor:
+def gather_labels(labels: torch.Tensor, info: ProcessRank) -> torch.Tensor:
     """The labels of the global batch, in rank order (no gradient)."""
     if not info.active:
         return labels
@@ -61,7 +61,7 @@ def contrastive_loss(
     text: torch.Tensor,
     scale: torch.Tensor | float,
     labels: torch.Tensor | None,
-    info: DistInfo = SINGLE_PROCESS,
+    info: ProcessRank = SINGLE_PROCESS,
 ) -> torch.Tensor:
     """Symmetric InfoNCE of this process's B rows against the global batch of W·B.
 
@@ -84,7 +84,7 @@ def contrastive_loss(
     return (image_to_text + text_to_image) / 2
 
 
-def global_mean(value: torch.Tensor, info: DistInfo) -> float:
+def global_mean(value: torch.Tensor, info: ProcessRank) -> float:
     """The mean of a scalar over all processes (the global batch's loss for logging)."""
     value = value.detach().float().reshape(1)
     if info.active:

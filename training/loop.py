@@ -25,10 +25,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from medgrad_desktop.errors import ComputeError, DataError
+from medgrad_desktop.process_rank import ProcessRank
 from training.config import TrainConfig
 from training.contrastive import contrastive_loss, global_mean
 from training.dataset import ClipPairDataset, GlobalBatchSampler
-from training.distributed import DistInfo, any_rank
+from training.distributed import any_rank
 from training.families import image_text_features
 
 MAX_LOGIT_SCALE = math.log(100.0)
@@ -123,7 +124,7 @@ class Trainer:
     callbacks (set by ``training.fit``) write events, validate and save."""
 
     def __init__(
-        self, config: TrainConfig, setup, train_samples, classes, device, info: DistInfo, bundle
+        self, config: TrainConfig, setup, train_samples, classes, device, info: ProcessRank, bundle
     ) -> None:
         self.config, self.setup, self.device, self.info = config, setup, device, info
         self.bundle = bundle  # tokenizes exactly as load_model's bundle will

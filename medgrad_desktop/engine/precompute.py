@@ -11,7 +11,6 @@ time and evidence are already stored. Under ``torchrun`` rank r of W takes every
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -45,27 +44,9 @@ from medgrad_desktop.explain.images import (
     load_image,
     resize_whole,
 )
+from medgrad_desktop.process_rank import ProcessRank
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Shard:
-    """This process's share of the folder under ``torchrun`` (rank 0 of 1 otherwise)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @classmethod
-    def from_environment(cls) -> Shard:
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        if world <= 1:
-            return cls()
-        return cls(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
-
-    def take(self, names: list[str]) -> list[str]:
-        return names[self.rank :: self.world_size]
 
 
 @dataclass
@@ -195,14 +176,14 @@ def precompute_folder(
     batch_size: int = 64,
     workers: int = 2,
     store_path: Path | None = None,
-    shard: Shard | None = None,
+    shard: ProcessRank | None = None,
     progress: bool = True,
 ) -> PrecomputeReport:
     """Fill the store with every image of ``folder`` (see the module docstring)."""
     from medgrad_desktop.engine.jobs import normalise_prompts
 
     started = time.perf_counter()
-    shard = shard or Shard.from_environment()
+    shard = shard or ProcessRank.from_environment()
     prompts = normalise_prompts(prompts)
     setting = EvidenceSetting(bundle.model_id, prompts, tuple(methods), variant, geometry)
     report = PrecomputeReport()

@@ -56,14 +56,15 @@ def _device(requested: str | None, local_rank: int, distributed: bool) -> str | 
 
 def run(args: argparse.Namespace) -> int:
     """Precompute; unreadable images are reported and skipped (exit code 1 at the end)."""
-    from medgrad_desktop.engine.precompute import Shard, precompute_folder
+    from medgrad_desktop.engine.precompute import precompute_folder
     from medgrad_desktop.explain import load_model
     from medgrad_desktop.explain.geometry import check_geometry
     from medgrad_desktop.explain.method_names import check_methods
     from medgrad_desktop.explain.prompt_sets import bundled_prompt_sets, load_prompt_set
     from medgrad_desktop.explain.provenance import check_variant
+    from medgrad_desktop.process_rank import ProcessRank
 
-    shard = Shard.from_environment()
+    shard = ProcessRank.from_environment()
     try:
         if args.batch_size < 1 or args.workers < 0:
             raise MedGradError("The batch size must be at least 1 and workers at least 0.")

@@ -44,6 +44,18 @@ def _layer_output(layer, x: torch.Tensor, probabilities: torch.Tensor, v: torch.
     return hidden + layer.mlp(layer.layer_norm2(hidden))
 
 
+LEGRAD_REFUSAL = "LeGrad is available for CLIP models in Hugging Face or OpenAI format only."
+
+
+def legrad_refusal(tower) -> str | None:
+    """The plain reason LeGrad cannot explain ``tower`` (it needs every layer's attention,
+    which only the Hugging Face CLIP adapter exposes), or None when it can. The one check the
+    computation, the viewer's LeGrad panel and the rating-session setup share."""
+    if getattr(tower, "vision", None) is None or not hasattr(tower, "tokens"):
+        return LEGRAD_REFUSAL
+    return None
+
+
 def legrad_scores(
     tower,
     pixels: torch.Tensor,
@@ -57,15 +69,12 @@ def legrad_scores(
     vision tower (``bundle.vision_tower``)."""
     if pooling not in ("cls", "mean"):
         raise ValueError("LeGrad pooling is 'cls' or 'mean'.")
-    vision = getattr(tower, "vision", None)
-    if vision is None or not hasattr(tower, "tokens"):
+    refusal = legrad_refusal(tower)
+    if refusal is not None:
         from medgrad_desktop.errors import ComputeError
 
-        raise ComputeError(
-            "LeGrad is available for CLIP models in Hugging Face or OpenAI format only.",
-            f"tower {type(tower).__name__} has no per-layer access",
-        )
-    layers = list(vision.encoder.layers)
+        raise ComputeError(refusal, f"tower {type(tower).__name__} has no per-layer access")
+    layers = list(tower.vision.encoder.layers)
     first = start_layer if start_layer >= 0 else len(layers) + start_layer
     if not 0 <= first < len(layers):
         raise ValueError(f"LeGrad start layer {start_layer} is outside the {len(layers)} layers.")

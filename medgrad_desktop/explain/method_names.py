@@ -5,6 +5,7 @@ shows its window before torch is imported): a view of the method registry
 from __future__ import annotations
 
 from medgrad_desktop.explain.methods.registry import (  # noqa: F401 (re-exported names)
+    all_methods,
     check_methods,
     default_methods,
     method_title,

@@ -28,7 +28,7 @@ from medgrad_desktop.review.method_stats import (
 )
 from medgrad_desktop.review.mixed_model import fit_mixed_model
 from medgrad_desktop.review.provenance import file_provenance, report_provenance
-from medgrad_desktop.review.schema import METHOD_TITLES, METHODS
+from medgrad_desktop.review.schema import ALL_METHODS, METHOD_TITLES
 from medgrad_desktop.review.store import RatingStore
 from medgrad_desktop.review.tables import per_case, per_reader, time_summary
 
@@ -94,9 +94,10 @@ def merge_sessions(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, An
 
 
 def methods_in(ratings: Sequence[dict[str, Any]]) -> list[str]:
-    """Methods present in ``ratings`` in the canonical order."""
+    """Methods present in ``ratings`` in the canonical order (optional ones such as LeGrad
+    included)."""
     present = {r["method"] for r in ratings}
-    return [m for m in METHODS if m in present]
+    return [m for m in ALL_METHODS if m in present]
 
 
 def _agreement(

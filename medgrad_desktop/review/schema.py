@@ -14,9 +14,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS, all_methods
 
-__all__ = ["METHODS", "METHOD_TITLES", "MIGRATIONS", "TRIGGERS", "latest_version"]
+__all__ = ["ALL_METHODS", "METHODS", "METHOD_TITLES", "MIGRATIONS", "TRIGGERS", "latest_version"]
+
+ALL_METHODS = all_methods()
+"""Every method a session may blind and a rating may record: the defaults (``METHODS``) and
+the optional ones (LeGrad), in display order."""
 
 SCORE_MIN = 1
 SCORE_MAX = 5

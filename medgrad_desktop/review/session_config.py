@@ -12,7 +12,7 @@ from typing import Any
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.review.blinding import PANEL_LABELS
-from medgrad_desktop.review.schema import METHODS, SCORE_MAX, SCORE_MIN
+from medgrad_desktop.review.schema import ALL_METHODS, METHOD_TITLES, METHODS, SCORE_MAX, SCORE_MIN
 
 PROMPT_MODES = ("fixed", "top_class", "criteria")
 """fixed: one prompt for every case; top_class: the model's top predicted class, known once
@@ -78,9 +78,10 @@ class SessionConfig:
         elif len(set(criteria)) != len(criteria):
             found["prompt"] = "The criterion prompt list has the same prompt twice."
         methods = list(dict.fromkeys(self.methods))
-        if not methods or any(m not in METHODS for m in methods):
+        if not methods or any(m not in ALL_METHODS for m in methods):
+            titles = [METHOD_TITLES[m] for m in ALL_METHODS]
             found["methods"] = (
-                "Choose one or more methods among Grad-CAM, Grad-ECLIP and MedGrad-ECLIP."
+                f"Choose one or more methods among {', '.join(titles[:-1])} and {titles[-1]}."
             )
         elif len(methods) > len(PANEL_LABELS):
             found["methods"] = "Too many methods to show side by side."

@@ -25,9 +25,9 @@ from medgrad_desktop.review import connection
 from medgrad_desktop.review.audit_chain import GENESIS, row_hash
 from medgrad_desktop.review.connection import utc_now
 from medgrad_desktop.review.schema import (
+    ALL_METHODS,
     AUDIT_COLUMNS,
     DISPLAY_FIELDS,
-    METHODS,
     SCORE_MAX,
     SCORE_MIN,
 )
@@ -75,10 +75,10 @@ def _validated_rating(
     for name, value in (("reader", reader), ("case", case), ("prompt", prompt)):
         if not isinstance(value, str) or not value.strip():
             raise SessionError(f"The rating has no {name}; it was not saved.")
-    if method not in METHODS:
+    if method not in ALL_METHODS:
         raise SessionError(
             f"'{method}' is not an explanation method; it was not saved.",
-            details=f"known methods: {METHODS}",
+            details=f"known methods: {ALL_METHODS}",
         )
     if isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX:
         raise SessionError(

@@ -82,8 +82,11 @@ def test_stop_keeps_the_finished_images_for_a_resume(qtbot, window, tmp_path):
     assert done < 3
 
 
-def test_outline_shows_on_every_panel_in_browse_mode_only(qtbot, window):
+def test_outline_shows_on_every_panel_in_browse_mode_only(qtbot, window, synthetic_set):
     menu = _menu(window)
+    index = window.prompt_panel.prompt_set.labels().index("typical pigment network")
+    window.prompt_panel.select_prompt(index)  # a structure drawn on the first image
+    wait_for_maps(qtbot, window, synthetic_set / "images" / "synth_00000.png", index)
     menu.outline_action.setChecked(True)
     panels = window.comparison.all_panels()
     assert len(menu.outline.items) == len(panels)

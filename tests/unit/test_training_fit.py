@@ -17,6 +17,7 @@ import pytest
 
 from medgrad_desktop.explain import explain, load_model
 from tests.tiny_models import make_tiny_clip_folder
+from tests.training_support import fit_args
 from training.cli import main
 from training.evaluate import METRIC_KEYS
 from training.events import read_events
@@ -31,25 +32,6 @@ def tiny(tmp_path_factory):
     data = write_dataset(root / "data", 24, seed=5, size=64)
     model = make_tiny_clip_folder(root / "model", image_size=64, patch_size=16)
     return data, model
-
-
-def fit_args(data, model, run_dir, *extra):
-    return [
-        "fit",
-        "--data",
-        str(data),
-        "--base",
-        str(model),
-        "--batch-size",
-        "4",
-        "--lr",
-        "1e-3",
-        "--threads",
-        "1",
-        "--run-dir",
-        str(run_dir),
-        *extra,
-    ]
 
 
 def test_fit_evaluate_load_explain(tiny, tmp_path, capsys):

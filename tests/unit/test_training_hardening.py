@@ -19,6 +19,7 @@ import torch
 
 from medgrad_desktop.errors import DataError
 from tests.tiny_models import make_tiny_clip_folder
+from tests.training_support import fit_args as shared_fit_args
 from training.cli import main
 from training.config import TrainConfig
 from training.data import load_samples
@@ -50,24 +51,8 @@ def tiny(tmp_path_factory):
 
 
 def fit_args(data, model, run_dir, *extra):
-    return [
-        "fit",
-        "--data",
-        str(data),
-        "--base",
-        str(model),
-        "--batch-size",
-        "4",
-        "--lr",
-        "1e-3",
-        "--threads",
-        "1",
-        "--epochs",
-        "1",
-        "--run-dir",
-        str(run_dir),
-        *extra,
-    ]
+    """One epoch unless ``extra`` says otherwise."""
+    return shared_fit_args(data, model, run_dir, "--epochs", "1", *extra)
 
 
 @pytest.fixture(scope="module")
@@ -256,12 +241,12 @@ def test_resume_restores_fp32_master_weights_and_refuses_a_new_batch_size(traine
     assert master and all(v.dtype == torch.float32 for v in master.values())
     name = "visual_projection.weight"
     assert not torch.equal(master[name], master[name].half().float())  # not fp16-rounded
-    from training.distributed import DistInfo
+    from medgrad_desktop.process_rank import ProcessRank
     from training.fit import FitRun
     from training.runs import read_run_config
 
     config = TrainConfig(**{**read_run_config(run), "resume": str(run)})
-    resumed = FitRun(config, run, DistInfo(), torch.device("cpu"), resumed=True)
+    resumed = FitRun(config, run, ProcessRank(), torch.device("cpu"), resumed=True)
     weights = dict(resumed.setup.model.named_parameters())
     assert torch.equal(weights[name].detach(), master[name])
     assert main(["fit", "--resume", str(run), "--batch-size", "6"]) == 2

@@ -16,6 +16,7 @@ from medgrad_desktop.explain.methods.registry import (
     method_title,
     method_titles,
     register,
+    unavailable_methods,
 )
 
 for _module in pkgutil.iter_modules(__path__):
@@ -31,4 +32,5 @@ __all__ = [
     "method_title",
     "method_titles",
     "register",
+    "unavailable_methods",
 ]

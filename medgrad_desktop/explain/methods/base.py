@@ -38,6 +38,11 @@ class AttributionMethod:
     default: ClassVar[bool] = True
     order: ClassVar[int] = 100
 
+    def unavailable_reason(self, bundle) -> str | None:
+        """Why this method cannot explain the loaded model ``bundle`` (a plain sentence), or
+        None when it can. Runs where the model lives (it may build the model's towers)."""
+        return None
+
     def patch_scores(self, layer: LastLayer) -> torch.Tensor:
         """Raw scores ≥ 0 (N, K, P) on the patch grid (P = gh·gw, row-major)."""
         raise NotImplementedError

@@ -25,6 +25,11 @@ class LeGrad(AttributionMethod):
     default = False
     order = 40
 
+    def unavailable_reason(self, bundle) -> str | None:
+        from medgrad_desktop.explain.legrad import legrad_refusal
+
+        return legrad_refusal(bundle.vision_tower)
+
     def patch_scores(self, layer: LastLayer) -> torch.Tensor:
         from medgrad_desktop.explain.legrad import legrad_scores
 

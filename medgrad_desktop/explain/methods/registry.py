@@ -54,6 +54,13 @@ def method_titles() -> dict[str, str]:
     return {m.name: m.title for m in _ordered()}
 
 
+def unavailable_methods(bundle) -> dict[str, str]:
+    """``{method: plain reason}`` for every method that cannot explain the loaded model
+    ``bundle`` (e.g. LeGrad on an open_clip tower); run where the model lives."""
+    refusals = {m.name: m.unavailable_reason(bundle) for m in _ordered()}
+    return {name: reason for name, reason in refusals.items() if reason}
+
+
 def check_methods(methods: Sequence[str]) -> tuple[str, ...]:
     """Validate method names, keeping the registry's order; raises ``ValueError``."""
     names = all_methods()

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QMenu
 
 from medgrad_desktop.qt.map_quality.mask_outline import MaskOutline, in_rating_mode
 
+OUTLINE_TIP = "Draw the outline of the drawn mask of the structure the maps explain"
+
 if TYPE_CHECKING:  # the dialog imports the evaluation code (torch): not at start-up
     from medgrad_desktop.qt.map_quality.map_quality_dialog import MapQualityDialog
 
@@ -42,10 +44,20 @@ class MapQualityMenu(QObject):
         self.outline = MaskOutline(window)
         self.outline_action = QAction("Outline ground-truth mask", self.menu)
         self.outline_action.setCheckable(True)
-        self.outline_action.setStatusTip("Draw the drawn mask's outline on every panel")
+        self.outline_action.setStatusTip(OUTLINE_TIP)
+        self.outline_action.setToolTip(OUTLINE_TIP)
         self.outline_action.toggled.connect(self.outline.set_enabled)
+        self.outline.noteChanged.connect(self._show_note)
+        self.menu.setToolTipsVisible(True)
         self.menu.addAction(self.quality_action)
         self.menu.addAction(self.outline_action)
+
+    def _show_note(self, note: str) -> None:
+        """What the outline shows (or why none) as the toggle's tooltip and in the status bar."""
+        self.outline_action.setToolTip(note or OUTLINE_TIP)
+        self.outline_action.setStatusTip(note or OUTLINE_TIP)
+        if note:
+            self.window.status_panel.show_message(note)
 
     def _refresh(self) -> None:
         rating = in_rating_mode(self.window)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from medgrad_desktop.engine.api import MapsResult
 from medgrad_desktop.errors import SessionError
+from medgrad_desktop.qt.rating.display_record import shown_display
 from medgrad_desktop.qt.rating.prompt_choice import choose_prompt_set
 from medgrad_desktop.qt.rating.rating_bar import RatingBar
 from medgrad_desktop.qt.rating.rating_keys import RatingKeys
@@ -24,7 +25,6 @@ from medgrad_desktop.qt.rating.rating_panel import PanelRating
 from medgrad_desktop.qt.rating.window_mode import RatingWindowMode
 from medgrad_desktop.review import RatingSession
 from medgrad_desktop.review.blinding import PANEL_LABELS
-from medgrad_desktop.review.schema import DEFAULT_GEOMETRY, DEFAULT_VARIANT
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ class RatingController(QObject):
             self.bar,
             self.rows,
             f"Rating session — reader {self.session.reader}",
-            show_prediction=self.config.show_prediction,
+            self.config.show_prediction,
+            self.config.methods,
         )
         self._apply_display_policy()
         w.controller.mapsShown.connect(self._on_maps)
@@ -342,7 +343,7 @@ class RatingController(QObject):
                 prompt=self.prompt,
                 flag=row.flagged(),
                 comment=row.comment_text(),
-                display=self.display_settings(),
+                display=shown_display(self.window),
                 seconds_spent=round(time.monotonic() - self.rating_clock, 3),
             )
         except SessionError as error:
@@ -361,21 +362,6 @@ class RatingController(QObject):
         row = self.rows[position]
         if row.saved_score is not None and self.config.allow_edits and self.maps_ready:
             self._save(row, row.saved_score)
-
-    def display_settings(self) -> dict[str, Any]:
-        """What the reader sees now; recorded with every rating."""
-        state, info = self.window.state, self.window.controller.model_info
-        shown = {
-            "opacity": state.opacity,
-            "colormap": state.colormap,
-            "entropy_radius": state.radius,
-        }
-        if info is not None:
-            shown["model_id"] = info.model_id
-        # the maps on screen were computed with these
-        shown["variant"] = str(getattr(state, "variant", None) or DEFAULT_VARIANT)
-        shown["geometry"] = str(getattr(state, "geometry", None) or DEFAULT_GEOMETRY)
-        return shown
 
     # -- focus, progress, messages ----------------------------------------------------------
     def set_current(self, position: int) -> None:

@@ -16,9 +16,11 @@ from medgrad_desktop.paths import user_subdir
 from medgrad_desktop.qt.rating.analysis_job import AnalysisJob
 from medgrad_desktop.qt.rating.rating_controller import RatingController
 from medgrad_desktop.qt.rating.session_dialog import SessionDialog
+from medgrad_desktop.qt.widgets.method_availability import method_availability
 from medgrad_desktop.qt.widgets.warning_box import show_warning
 from medgrad_desktop.review import RatingSession, RatingStore
 from medgrad_desktop.review.naming import SESSION_SUFFIX
+from medgrad_desktop.review.schema import ALL_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +86,19 @@ class RatingMenu(QMenu):
             prompt_set=w.prompt_panel.prompt_set,
             display=display,
             model_id=info.model_id if info is not None else "",
+            unavailable=self.unavailable_methods(),
         )
         self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog.finished.connect(self._dialog_finished)
         self.dialog.open()
         return self.dialog
+
+    def unavailable_methods(self) -> dict[str, str]:
+        """``{method: reason}`` for the methods the open model cannot explain (the check the
+        viewer's optional panels use)."""
+        availability = method_availability(self.window)
+        reasons = {m: availability.reason(m) for m in ALL_METHODS}
+        return {m: reason for m, reason in reasons.items() if reason}
 
     def _dialog_finished(self, result: int) -> None:
         dialog, self.dialog = self.dialog, None

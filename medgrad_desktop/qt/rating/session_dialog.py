@@ -1,5 +1,8 @@
 """The coordinator's setup of a new rating session (method names are shown here, unblinded).
 
+The default methods are ticked; optional ones (LeGrad, a fourth blinded panel D) are off and
+can be ticked only when the open model supports them (the reason shows otherwise).
+
 Paths are shown in full (elided in the middle, whole in the tooltip); each problem is shown
 next to its field; the workload ("12 cases × 1 prompt × 3 maps = 36 ratings, about 4
 minutes") follows every change.
@@ -30,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from medgrad_desktop.errors import SessionError
 from medgrad_desktop.explain.images import list_image_names
-from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS
+from medgrad_desktop.explain.method_names import METHOD_TITLES, METHODS, all_methods
 from medgrad_desktop.explain.prompt_sets import PromptSet
 from medgrad_desktop.qt.rating.path_field import PathField
 from medgrad_desktop.qt.rating.session_dialog_layout import build_layout, error_label
@@ -75,6 +78,7 @@ class SessionDialog(QDialog):
         prompt_set: PromptSet | None = None,
         display: dict[str, Any] | None = None,
         model_id: str = "",
+        unavailable: dict[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New rating session")
@@ -103,9 +107,9 @@ class SessionDialog(QDialog):
         self.fixed_radio.setChecked(True)
         self._fill_prompts()
 
-        self.method_boxes = {m: QCheckBox(METHOD_TITLES[m]) for m in METHODS}
-        for box in self.method_boxes.values():
-            box.setChecked(True)
+        self.method_boxes = {m: QCheckBox(METHOD_TITLES[m]) for m in all_methods()}
+        self.method_note = QLabel()
+        self._offer_methods(unavailable or {})
         self.scale_edits = [QLineEdit(text) for text in DEFAULT_SCALE_LABELS]
         self.flag_box = QCheckBox('"Highlights the wrong region" flag')
         self.comment_box = QCheckBox("Optional comment per map")
@@ -147,6 +151,23 @@ class SessionDialog(QDialog):
         self.criteria_count = QLabel(f"{len(criteria)} criteria of {name}")
         self.criteria_radio.setEnabled(bool(criteria))
         self.top_radio.setEnabled(bool(self.prompt_set and self.prompt_set.class_indices()))
+
+    def _offer_methods(self, unavailable: dict[str, str]) -> None:
+        """Defaults ticked; optional methods off, and disabled where the model refuses them."""
+        notes = []
+        for method, box in self.method_boxes.items():
+            box.setChecked(method in METHODS)
+            reason = unavailable.get(method)
+            if method not in METHODS:
+                box.setToolTip(
+                    reason or f"Optional: one more blinded panel showing the {box.text()} map."
+                )
+            if reason:
+                box.setEnabled(False)
+                notes.append(reason)
+        self.method_note.setText(" ".join(notes))
+        self.method_note.setWordWrap(True)
+        self.method_note.setVisible(bool(notes))
 
     def _display_text(self) -> str:
         d = self.display

@@ -51,13 +51,14 @@ def build_layout(dialog) -> None:
     prompt_form.addRow(dialog.criteria_radio, dialog.criteria_count)
     prompt_form.addRow(errors["prompt"])
 
-    methods = QGroupBox("Methods (readers see them only as panels A, B, C)")
+    methods = QGroupBox("Methods (readers see them only as panels A, B, C…)")
     method_layout = QVBoxLayout(methods)
     method_row = QHBoxLayout()
     for box in dialog.method_boxes.values():
         method_row.addWidget(box)
     method_row.addStretch(1)
     method_layout.addLayout(method_row)
+    method_layout.addWidget(dialog.method_note)
     method_layout.addWidget(errors["methods"])
 
     scale = QGroupBox("Rating scale (what readers see next to the 1–5 buttons)")
@@ -79,7 +80,7 @@ def build_layout(dialog) -> None:
     blinding = QGroupBox("Blinding")
     blinding_form = QFormLayout(blinding)
     note = QLabel(
-        "Panels are titled A, B, C; which method each shows, and the order of the "
+        "Panels are titled A, B, C (and D); which method each shows, and the order of the "
         "cases, are shuffled per case and reader from this seed (stored in the file)."
     )
     note.setWordWrap(True)

@@ -11,12 +11,14 @@ until rating mode ends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar, QWidget
 
+from medgrad_desktop.explain.method_names import check_methods
 from medgrad_desktop.qt.rating.blinded_comparison import BlindedComparison
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
 
@@ -83,11 +85,19 @@ class RatingWindowMode:
         ]
 
     def enter(
-        self, bar: QWidget, footers: list[QWidget], title: str, show_prediction: bool = False
+        self,
+        bar: QWidget,
+        footers: list[QWidget],
+        title: str,
+        show_prediction: bool = False,
+        methods: Sequence[str] = (),
     ) -> BlindedComparison:
         """Hide the browser, lock navigation, put ``bar`` above and show the blinded
-        comparison with ``footers`` under its map panels (returned)."""
+        comparison with ``footers`` under its map panels (returned). The engine computes the
+        session's ``methods`` (the viewer's own come back when rating mode ends)."""
         w, saved = self.window, self._saved
+        if methods:
+            w.engine.methods = check_methods(methods)
         saved.title = w.windowTitle()
         saved.browser_visible = w.browser.isVisible()
         saved.accepts_drops = w.acceptDrops()

@@ -1,6 +1,8 @@
 """Panels for the registry's optional methods (LeGrad): View → "Show LeGrad panel", off by
 default. Ticking it adds the method to what the engine computes and a panel beside the three
-maps (linked zoom, same overlay settings); unticking removes both. Not during rating."""
+maps (linked zoom, same overlay settings); unticking removes both. Not during rating (the
+session decides the methods then), and only for a model the method supports
+(``method_availability``); otherwise the action is off with the reason as its tooltip."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from PySide6.QtGui import QAction
 
 from medgrad_desktop.explain.methods import all_methods, default_methods, method_title
 from medgrad_desktop.qt.widgets.map_panel import MapPanel
+from medgrad_desktop.qt.widgets.method_availability import method_availability
 
 COLUMNS_WITH_EXTRA = 3
 
@@ -21,6 +24,7 @@ class OptionalPanels(QObject):
         self.window = window
         self.extra: dict[str, MapPanel] = {}
         self.actions: dict[str, QAction] = {}
+        self.availability = method_availability(window)
         optional = [m for m in all_methods() if m not in default_methods()]
         if optional:
             window.actions.view_menu.addSeparator()
@@ -32,13 +36,27 @@ class OptionalPanels(QObject):
             action.toggled.connect(lambda on, m=method: self.set_shown(m, on))
             window.actions.view_menu.addAction(action)
             self.actions[method] = action
-        window.state.events.rating_mode.connect(self._on_rating_mode)
+        window.state.events.rating_mode.connect(self._update_actions)
+        self.availability.changed.connect(self._update_actions)
+        self._update_actions()
 
-    def _on_rating_mode(self, rating: bool) -> None:
-        for action in self.actions.values():
-            if rating:
+    def _update_actions(self, _value=None) -> None:
+        """Off during rating and for a model the method cannot explain (reason as tooltip);
+        after rating the engine computes the viewer's methods again."""
+        rating = self.window.state.rating_mode
+        for method, action in self.actions.items():
+            reason = self.availability.reason(method)
+            if rating or (reason and self.availability.known):  # kept while a model answers
                 action.setChecked(False)
-            action.setEnabled(not rating)
+            action.setEnabled(not rating and reason is None)
+            action.setToolTip(reason or action.statusTip())
+        if not rating:
+            self.window.engine.methods = self.viewer_methods()
+
+    def viewer_methods(self) -> tuple[str, ...]:
+        """The default methods plus the optional panels shown."""
+        shown = self.window.comparison.panels
+        return (*default_methods(), *(m for m in self.extra if m in shown))
 
     def set_shown(self, method: str, shown: bool) -> None:
         comparison = self.window.comparison
@@ -53,9 +71,9 @@ class OptionalPanels(QObject):
             if method in self.extra:
                 self.extra[method].hide()
         self._relayout()
-        methods = [*default_methods(), *(m for m in self.extra if m in comparison.panels)]
-        self.window.engine.methods = tuple(methods)
-        self.window.controller.request_view()
+        if not self.window.state.rating_mode:  # while rating, the session's methods stay
+            self.window.engine.methods = self.viewer_methods()
+            self.window.controller.request_view()
 
     def _make_panel(self, method: str) -> MapPanel:
         comparison = self.window.comparison
