@@ -88,7 +88,7 @@ def _hardware(device) -> str:
 def time_training(settings: dict[str, Any], samples: list[Sample]) -> StepTiming:
     """Time the run's real steps on a few of ``samples`` (see the module docstring)."""
     from medgrad_desktop.explain.loading import choose_device
-    from training.distributed import DistInfo
+    from medgrad_desktop.process_rank import ProcessRank
     from training.evaluate import compute_metrics
     from training.fit import training_bundle
     from training.loop import Trainer
@@ -104,7 +104,7 @@ def time_training(settings: dict[str, Any], samples: list[Sample]) -> StepTiming
     setup = build_model(config)
     setup.model.to(device)
     bundle = training_bundle(setup, device)
-    trainer = Trainer(config, setup, picked, classes, device, DistInfo(), bundle)
+    trainer = Trainer(config, setup, picked, classes, device, ProcessRank(), bundle)
     load_seconds = time.perf_counter() - started
     moments: list[float] = []
     trainer.on_step = lambda *_args: moments.append(time.perf_counter())
