@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.qt.rating.session_dialog_layout import with_error
 from medgrad_desktop.qt.training.field_help import FIELD_HELP
 from medgrad_desktop.qt.training.preflight_worker import PreflightWorker
 from medgrad_desktop.qt.training.sample_data import SampleDataMaker
@@ -173,13 +174,7 @@ class NewRunDialog(QDialog):
         help_label.setStyleSheet("color: #52606d; font-size: 11px;")
         self.help_labels[key] = help_label
         widget.setToolTip(FIELD_HELP[key])
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 2)
-        layout.setSpacing(1)
-        layout.addWidget(widget)
-        layout.addWidget(help_label)
-        self._rows[widget] = box
+        self._rows[widget] = box = with_error(widget, help_label)  # a line under the widget
         return box
 
     def _show_row(self, widget: QWidget, shown: bool) -> None:
