@@ -77,7 +77,7 @@ def capture(function, pixels: torch.Tensor, texts: torch.Tensor) -> _Captured:
                 function(static_pixels, static_texts)
         torch.cuda.current_stream().wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             out = function(static_pixels, static_texts)
     return _Captured(graph, static_pixels, static_texts, out)
 

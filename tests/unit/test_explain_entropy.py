@@ -8,8 +8,9 @@ from skimage.color import rgb2gray
 from skimage.filters.rank import entropy as rank_entropy
 from skimage.morphology import disk
 
+import medgrad_desktop.explain.entropy as entropy_module
 from medgrad_desktop.explain import entropy_weight, local_entropy
-from medgrad_desktop.explain.entropy import radius_at_resolution, work_shape
+from medgrad_desktop.explain.entropy import disk_entropy, radius_at_resolution, work_shape
 
 
 @pytest.mark.parametrize("radius", [1, 3, 5, 12])
@@ -20,6 +21,18 @@ def test_local_entropy_equals_skimage(radius):
     result = local_entropy(rgb, radius)
     assert result.dtype == np.float32 and result.shape == (57, 83)
     np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(("height", "threads", "radius"), [(97, 2, 7), (301, 3, 5), (150, 4, 40)])
+def test_entropy_in_strips_equals_one_pass(monkeypatch, height, threads, radius):
+    """The strips' extra rows must cover the whole disk: a seam would differ near a cut."""
+    monkeypatch.setattr(entropy_module, "STRIP_THREADS", threads)
+    grey = np.random.default_rng(height).integers(0, 256, (height, 131), dtype=np.uint8)
+    grey[:, 60:] //= 16  # a second texture, so the values vary along the columns too
+    assert height // entropy_module.MIN_STRIP_ROWS >= 2  # the image is really split
+    result = disk_entropy(grey, radius)
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result, rank_entropy(grey, disk(radius)).astype(np.float32))
 
 
 def test_local_entropy_of_flat_image_is_zero_and_bits_bounded():
