@@ -17,8 +17,7 @@ from medgrad_desktop.qt.rating.rating_controller import ALL_DONE_TEXT
 from medgrad_desktop.qt.widgets.method_availability import method_availability
 from medgrad_desktop.qt.widgets.optional_panels import OptionalPanels
 from medgrad_desktop.review import RatingSession, RatingStore, SessionConfig
-from tests.gui.main_window_helpers import wait_for_maps
-from tests.gui.rating_helpers import leaks, visible_texts, wait_ratable
+from tests.gui.rating_helpers import leaks, open_window, visible_texts, wait_ratable
 
 pytestmark = pytest.mark.gui
 SHOTS = Path("/tmp/shots")
@@ -146,16 +145,10 @@ def test_four_panel_session_with_legrad_rated_by_keys_stored_reopened_and_analys
 
 def test_legrad_is_not_offered_for_an_open_clip_model(qtbot, image_folder, tmp_path_factory):
     from medgrad_desktop.explain.legrad import LEGRAD_REFUSAL
-    from medgrad_desktop.qt.app import build_main_window, get_application
     from tests.open_clip_reference import write_biomedclip_folder
 
     biomed = write_biomedclip_folder(tmp_path_factory.mktemp("legrad_open_clip") / "biomed")
-    get_application()
-    main = build_main_window(device="cpu", cache_bytes=64 * 1024 * 1024)
-    qtbot.addWidget(main)
-    main.show()
-    main.start(image_folder, biomed)
-    wait_for_maps(qtbot, main, image_folder / "case_01.png")
+    main = open_window(qtbot, image_folder, biomed)
     _wait_availability(qtbot, main)
     action = main.findChild(OptionalPanels).actions["legrad"]
     assert not action.isEnabled() and action.toolTip() == LEGRAD_REFUSAL

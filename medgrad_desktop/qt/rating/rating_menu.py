@@ -103,10 +103,9 @@ class RatingMenu(QMenu):
     def refused_methods(self, methods: Sequence[str]) -> str:
         """A plain sentence when the open model has answered that it cannot show one of the
         session's ``methods`` (the session could not be rated), else ""."""
-        availability = method_availability(self.window)
-        if not availability.known:
+        if not method_availability(self.window).known:  # no model has answered yet
             return ""
-        reasons = [availability.reason(m) for m in methods if availability.reason(m)]
+        reasons = [r for m, r in self.unavailable_methods().items() if m in methods]
         if not reasons:
             return ""
         return (
