@@ -99,7 +99,8 @@ class ExplainEngine(RequestStages):
         self._prompts: tuple[tuple[str, ...], ...] = ()
         self._top_candidates: tuple[int, ...] = ()
         self._current_view: int | None = None
-        self._view_waiting = False
+        self._view_waiting = False  # the current view still needs the model
+        self._view_rendering = False  # the current view's maps are not shown yet
         self._latest_maps: dict[Path, int] = {}
         self._prefetch_ids: set[int] = set()
         self._precompute_generation = 0
@@ -112,7 +113,10 @@ class ExplainEngine(RequestStages):
             low_priority_allowed=lambda: not self._view_waiting,
         )
         workers = cpu_workers or min(4, max(2, (os.cpu_count() or 2) // 2))
-        self._cpu = PriorityWorkerPool("medgrad-cpu", workers)
+        # prefetch's decoding and entropy wait until the current view's maps are shown
+        self._cpu = PriorityWorkerPool(
+            "medgrad-cpu", workers, low_priority_allowed=lambda: not self._view_rendering
+        )
 
     # ----- public interface (GUI thread; never blocks on computation) -----
 
@@ -202,7 +206,7 @@ class ExplainEngine(RequestStages):
         job = self._new_job(path, VIEW, prompt_index, entropy_radius)
         with self._lock:
             self._current_view = job.id
-            self._view_waiting = True
+            self._view_waiting = self._view_rendering = True
             self._latest_maps = {p: i for p, i in self._latest_maps.items() if p == path}
             self._precompute_generation += 1
         self._drop(
@@ -262,12 +266,13 @@ class ExplainEngine(RequestStages):
         """Forget every queued request; a model run in progress finishes but reports nothing."""
         with self._lock:
             self._current_view = None
-            self._view_waiting = False
+            self._view_waiting = self._view_rendering = False
             self._latest_maps.clear()
             self._prefetch_ids.clear()
             self._precompute_generation += 1
         self._drop(lambda t: t.group not in (LOAD, MODEL_CALL))
         self._model.wake()
+        self._cpu.wake()
 
     def queue_length(self) -> int:
         """Requests (view, maps, prefetch) not finished yet."""
@@ -351,6 +356,13 @@ class ExplainEngine(RequestStages):
             if job.id == self._current_view:
                 self._view_waiting = False
         self._model.wake()
+
+    def _view_shown(self, job: Job) -> None:
+        """The current view's maps are out (or it failed): prefetch may decode again."""
+        with self._lock:
+            if job.id == self._current_view:
+                self._view_rendering = False
+        self._cpu.wake()
 
     def _drop(self, predicate: Callable[[Task], bool]) -> None:
         """Remove matching queued tasks and forget their jobs (the count is reported from a

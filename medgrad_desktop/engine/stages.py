@@ -2,8 +2,8 @@
 model) → maps — and the idle-priority entropy weights for the radius slider.
 
 ``RequestStages`` is a mixin of ``ExplainEngine`` (``engine.py``), which owns the request
-bookkeeping it uses: ``_is_current``, ``_emit_for``, ``_finish``, ``_view_has_evidence``, the
-caches, the two worker pools and the lock.
+bookkeeping it uses: ``_is_current``, ``_emit_for``, ``_finish``, ``_view_has_evidence``,
+``_view_shown``, the caches, the two worker pools and the lock.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class RequestStages:
         if job.kind != PREFETCH:
             self._emit_for(job, "failed", job.id, job.path, error)
         self._view_has_evidence(job)
+        self._view_shown(job)
         self._finish(job)
 
     def _decoded(self, path: Path, bundle: ModelBundle | None, geometry: str) -> DecodedImage:
@@ -161,6 +162,7 @@ class RequestStages:
         result.model_id = job.model_id
         if job.kind != PREFETCH:
             self._emit_for(job, "maps_ready", job.id, result)
+        self._view_shown(job)
         self._finish(job)
         if job.kind != PREFETCH:
             self._start_precompute(job)

@@ -16,6 +16,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _running: set[Any] = set()
+# Qt's pool has one thread per core; a minute-long job (a training time estimate) must not
+# leave quick ones (thumbnails) waiting on a 2-core computer.
+MIN_POOL_THREADS = 4
 
 
 def run_in_background(
@@ -25,8 +28,12 @@ def run_in_background(
     owner: Any = None,
 ) -> Any:
     """Start ``function`` on a worker thread; returns the superqt worker."""
+    from PySide6.QtCore import QThreadPool
     from shiboken6 import isValid
     from superqt.utils import create_worker  # superqt imports all its widgets: not at start
+
+    pool = QThreadPool.globalInstance()
+    pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_POOL_THREADS))
 
     worker = create_worker(function, _start_thread=False, _ignore_errors=True)  # ours answer
 

@@ -26,6 +26,7 @@ from medgrad_desktop.qt.explain_controller import ExplainController
 from medgrad_desktop.qt.help_dialogs import about_html, shortcuts_dialog, user_guide_dialog
 from medgrad_desktop.qt.widgets.comparison_area import ComparisonArea
 from medgrad_desktop.qt.widgets.folder_browser import FolderBrowser
+from medgrad_desktop.qt.widgets.folder_field import last_folder, remember_folder
 from medgrad_desktop.qt.widgets.message_banner import MessageBanner
 from medgrad_desktop.qt.widgets.prompt_editor import PromptSetEditor
 from medgrad_desktop.qt.widgets.prompt_panel import PromptPanel
@@ -33,8 +34,6 @@ from medgrad_desktop.qt.widgets.recent_folders import RecentFolders
 from medgrad_desktop.qt.widgets.status_panel import StatusPanel
 from medgrad_desktop.qt.widgets.view_controls import ViewControls
 from medgrad_desktop.qt.widgets.warning_box import show_warning
-
-LAST_FOLDER_KEY = "paths/last_folder"
 
 log = logging.getLogger(__name__)
 
@@ -168,13 +167,10 @@ class MainWindow(QMainWindow):
 
     def last_folder(self) -> str:
         """Where file dialogs start: the last folder used, else the home folder."""
-        folder = QSettings().value(LAST_FOLDER_KEY)
-        if folder and Path(str(folder)).is_dir():
-            return str(folder)
-        return str(Path.home())
+        return last_folder()
 
     def remember_folder(self, path: Path) -> None:
-        QSettings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
+        remember_folder(path)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open image folder", self.last_folder())

@@ -48,3 +48,22 @@ def main_window(qtbot, image_folder, tiny_model_dir):
     wait_for_maps(qtbot, main, image_folder / "case_01.png")
     yield main
     main.close()
+
+
+@pytest.fixture(autouse=True)
+def background_jobs_finished():
+    """After each GUI test, let jobs it started in the background (a dialog closed mid-job)
+    end before the next test, so none outlives the test session."""
+    yield
+    import sys
+    import time
+
+    background = sys.modules.get("medgrad_desktop.qt.background")
+    if background is None or not background.running_jobs():
+        return
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + 120
+    while background.running_jobs() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)

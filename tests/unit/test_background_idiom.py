@@ -20,7 +20,7 @@ def test_qt_modules_start_no_threads_of_their_own():
     starting = {
         path.relative_to(QT).as_posix()
         for path in QT.rglob("*.py")
-        if OWN_THREADS.search(path.read_text(encoding="utf-8"))
+        if path.name != "background.py" and OWN_THREADS.search(path.read_text(encoding="utf-8"))
     }
     assert starting - NOT_YET_MOVED == set()
     assert "widgets/thumbnail_loader.py" not in starting

@@ -4,9 +4,11 @@ while the model runs, other radii only when idle, and results that name their mo
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from medgrad_desktop.engine import rendering
+from medgrad_desktop.engine import rendering, stages
 from medgrad_desktop.engine.engine import ExplainEngine
 from medgrad_desktop.explain import explain, load_model
 from tests.engine_support import PROMPTS, RecordingListener, tiny_model_folder, write_images
@@ -77,3 +79,25 @@ def test_other_radii_are_computed_only_once_the_view_is_done(started, images, mo
     assert engine.wait_until_idle(30)
     assert order[0] == 5  # the radius in view first
     assert sorted(order[1:]) == [3, 8]  # then the others, in the background
+
+
+def test_prefetch_waits_until_the_view_is_shown(started, images, monkeypatch):
+    """On two cores prefetch's decoding and entropy must not compete with the image in view."""
+    engine, listener, _ = started
+    engine.set_prompts(PROMPTS)
+    decoded = []
+    real = stages.decode_image
+    monkeypatch.setattr(
+        stages,
+        "decode_image",
+        lambda path, *a, **k: decoded.append((path, time.monotonic())) or real(path, *a, **k),
+    )
+    engine.clear_caches()
+    request = engine.request_view(images[0], prompt_index=0, entropy_radius=5)
+    engine.prefetch(images[1:], prompt_index=0, entropy_radius=5)
+    listener.wait_for("maps_ready", request)
+    shown = next(t for t, kind, args in listener.events if kind == "maps_ready")
+    assert engine.wait_until_idle(30)
+    prefetched = [when for path, when in decoded if path != images[0]]
+    assert len(prefetched) == 2  # prefetch did run, afterwards
+    assert min(prefetched) >= shown

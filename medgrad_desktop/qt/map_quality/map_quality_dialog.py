@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,20 +34,10 @@ from medgrad_desktop.explain.evaluation.report import METRIC_TITLES, summary_tex
 from medgrad_desktop.explain.evaluation.runner import EvaluationSettings
 from medgrad_desktop.paths import user_subdir
 from medgrad_desktop.qt.map_quality.evaluation_job import EvaluationJob
+from medgrad_desktop.qt.widgets.folder_field import FolderField
 
 CURVE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 DEFAULT_METHODS = ("gradcam", "gradeclip", "medgrad")
-
-
-def _folder_row(edit: QLineEdit, choose) -> QWidget:
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(edit, 1)
-    button = QPushButton("Choose…")
-    button.clicked.connect(choose)
-    layout.addWidget(button)
-    return row
 
 
 class MapQualityDialog(QDialog):
@@ -61,10 +50,15 @@ class MapQualityDialog(QDialog):
         self.engine = engine
         self.job: EvaluationJob | None = None
         self.metrics: dict | None = None
-        self.data_edit = QLineEdit(str(folder or ""))
-        self.data_edit.setPlaceholderText("a synthetic set or an ISIC 2018 Task 2 folder")
+        self.data_field = FolderField(
+            "Folder with images and masks",
+            str(folder or ""),
+            placeholder="a synthetic set or an ISIC 2018 Task 2 folder",
+        )
+        self.data_edit = self.data_field.edit
         self.data_edit.textChanged.connect(self._suggest_output)
-        self.out_edit = QLineEdit()
+        self.out_field = FolderField("Folder for the results")
+        self.out_edit = self.out_field.edit
         self.method_boxes = {m: QCheckBox(title(m)) for m in available_methods()}
         for name, box in self.method_boxes.items():
             box.setChecked(name in DEFAULT_METHODS)
@@ -101,13 +95,13 @@ class MapQualityDialog(QDialog):
         for box in self.method_boxes.values():
             row.addWidget(box)
         form = QFormLayout()
-        form.addRow("Images with masks", _folder_row(self.data_edit, self._choose_data))
+        form.addRow("Images with masks", self.data_field)
         form.addRow("Methods", methods)
         form.addRow("Deletion baseline", self.baseline_combo)
         form.addRow("Steps", self.steps_spin)
         form.addRow("Entropy radius", self.radius_edit)
         form.addRow("Images (0 = all)", self.images_spin)
-        form.addRow("Results folder", _folder_row(self.out_edit, self._choose_output))
+        form.addRow("Results folder", self.out_field)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.report_button):
             buttons.addWidget(button)
@@ -135,16 +129,6 @@ class MapQualityDialog(QDialog):
         self.resize(1100, 820)
 
     # -- settings ------------------------------------------------------------------------
-    def _choose_data(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder with images and masks")
-        if folder:
-            self.data_edit.setText(folder)
-
-    def _choose_output(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder for the results")
-        if folder:
-            self.out_edit.setText(folder)
-
     def _suggest_output(self) -> None:
         name = Path(self.data_edit.text().strip() or "maps").name or "maps"
         self.out_edit.setText(str(user_subdir("map-quality") / re.sub(r"[^\w.-]+", "_", name)))

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,9 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.qt.training.field_help import FIELD_HELP
 from medgrad_desktop.qt.training.preflight_worker import PreflightWorker
+from medgrad_desktop.qt.training.sample_data import SampleDataMaker
+from medgrad_desktop.qt.training.time_estimator import TimeEstimator
+from medgrad_desktop.qt.widgets.folder_field import FILE, FOLDER, FolderField
 from training.jobs import start_job
 from training.run_watch import default_runs_folder, remember_run_folder
+from training.time_estimate import SplitCounts
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +41,8 @@ DATA_FORMATS = ("Image folder + descriptions CSV", "Manifest CSV")
 BASES = ("Demo model", "Hugging Face folder", "OpenAI .pth file")
 METHODS = (("full", "Full fine-tuning"), ("frozen", "Frozen layers"), ("lora", "LoRA"))
 DEVICES = ("auto", "cpu", "cuda")
-
-
-def _path_row(edit: QLineEdit, browse) -> QWidget:
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(edit, 1)
-    button = QPushButton("Browse…")
-    button.clicked.connect(browse)
-    layout.addWidget(button)
-    return row
+CSV_FILTER = "CSV (*.csv)"
+DIALOG_WIDTH = 720
 
 
 def _spin(low: int, high: int, value: int) -> QSpinBox:
@@ -76,18 +71,28 @@ class NewRunDialog(QDialog):
         self.worker.refused.connect(self._on_refused)
         self._build()
         self._fill(self.extra)
+        self._connect_estimate()
+        self.estimator.changed()
 
     # -- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.data_format = QComboBox()
         self.data_format.addItems(DATA_FORMATS)
-        self.data_path = QLineEdit()
-        self.data_path.setPlaceholderText("folder of images (or the manifest CSV)")
-        self.descriptions = QLineEdit()
-        self.descriptions.setPlaceholderText("descriptions.csv (found in the folder if empty)")
+        self.data_path = FolderField(
+            "Folder of training images", placeholder="folder of images (or the manifest CSV)"
+        )
+        self.sample_button = QPushButton("Make sample data…")
+        self.sample_button.setToolTip("Write a synthetic image–text set to try training with")
+        self.data_path.layout().addWidget(self.sample_button)
+        self.descriptions = FolderField(
+            "Descriptions CSV",
+            kind=FILE,
+            file_filter=CSV_FILTER,
+            placeholder="descriptions.csv (found beside the images if empty)",
+        )
         self.base_kind = QComboBox()
         self.base_kind.addItems(BASES)
-        self.base_path = QLineEdit()
+        self.base_path = FolderField("Hugging Face model folder")
         self.method = QComboBox()
         for key, label in METHODS:
             self.method.addItem(label, key)
@@ -99,18 +104,24 @@ class NewRunDialog(QDialog):
         self.device = QComboBox()
         self.device.addItems(DEVICES)
         self.name = QLineEdit("clip")
-        self.out = QLineEdit(str(default_runs_folder()))
+        self.out = FolderField("Output folder for training runs", str(default_runs_folder()))
         self.summary = QLabel("")
         self.summary.setObjectName("summaryLabel")
-        self.summary.setWordWrap(True)
         self.problem = QLabel("")
         self.problem.setObjectName("problemLabel")
-        self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.estimate = QLabel("")
+        self.estimate.setObjectName("estimateLabel")
+        self.estimate.setStyleSheet("font-weight: bold;")
         two_lines = 2 * self.fontMetrics().lineSpacing() + 4
-        for label in (self.summary, self.problem):
-            label.setMinimumHeight(two_lines)
+        for label in (self.summary, self.problem, self.estimate):
+            label.setWordWrap(True)
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        for label in (self.summary, self.estimate):  # no jumping as their texts come and go
+            label.setMinimumHeight(two_lines)
+        self.estimator = TimeEstimator(self.estimate, self.settings, self)
+        self.samples = SampleDataMaker(self, self.summary, self._use_sample_data)
+        self.sample_button.clicked.connect(self.samples.ask)
         self.check_button = QPushButton("Check")
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
@@ -119,42 +130,101 @@ class NewRunDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         cancel.clicked.connect(self.reject)
 
-        form = QFormLayout()
-        form.addRow("Data format", self.data_format)
-        form.addRow("Data", _path_row(self.data_path, self._browse_data))
-        form.addRow("Descriptions CSV", _path_row(self.descriptions, self._browse_descriptions))
-        form.addRow("Base model", self.base_kind)
-        form.addRow("Model path", _path_row(self.base_path, self._browse_base))
-        form.addRow("Method", self.method)
-        form.addRow("Trainable last layers", self.trainable_layers)
-        form.addRow("LoRA rank", self.lora_r)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Device", self.device)
-        form.addRow("Run name", self.name)
-        form.addRow("Output folder", _path_row(self.out, self._browse_out))
+        self.form = QFormLayout()
+        self.help_labels: dict[str, QLabel] = {}
+        self._rows: dict[QWidget, QWidget] = {}  # field → its row (shown only where it applies)
+        rows = (
+            ("Data format", "data_format", self.data_format),
+            ("Data", "data", self.data_path),
+            ("Descriptions CSV", "descriptions", self.descriptions),
+            ("Base model", "base_kind", self.base_kind),
+            ("Model path", "base_path", self.base_path),
+            ("Method", "method", self.method),
+            ("Trainable last layers", "trainable_layers", self.trainable_layers),
+            ("LoRA rank", "lora_rank", self.lora_r),
+            ("Epochs", "epochs", self.epochs),
+            ("Batch size", "batch_size", self.batch_size),
+            ("Learning rate", "lr", self.lr),
+            ("Device", "device", self.device),
+            ("Run name", "name", self.name),
+            ("Output folder", "out", self.out),
+        )
+        for title, key, widget in rows:
+            self.form.addRow(title, self._with_help(key, widget))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for button in (self.check_button, self.start_button, cancel):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(self.form)
+        layout.addWidget(self.estimate)
+        layout.addWidget(self.samples.progress)
         layout.addWidget(self.summary)
         layout.addWidget(self.problem)
         layout.addLayout(buttons)
-        self.data_format.currentIndexChanged.connect(self._update_enabled)
-        self.base_kind.currentIndexChanged.connect(self._update_enabled)
-        self.method.currentIndexChanged.connect(self._update_enabled)
+        for combo in (self.data_format, self.base_kind, self.method):
+            combo.currentIndexChanged.connect(self._update_enabled)
         self._update_enabled()
-        self.resize(620, self.sizeHint().height())
+
+    def _with_help(self, key: str, widget: QWidget) -> QWidget:
+        """``widget`` above its plain help line (also its tooltip)."""
+        help_label = QLabel(FIELD_HELP[key])
+        help_label.setWordWrap(True)
+        help_label.setStyleSheet("color: #52606d; font-size: 11px;")
+        self.help_labels[key] = help_label
+        widget.setToolTip(FIELD_HELP[key])
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 2)
+        layout.setSpacing(1)
+        layout.addWidget(widget)
+        layout.addWidget(help_label)
+        self._rows[widget] = box
+        return box
+
+    def _show_row(self, widget: QWidget, shown: bool) -> None:
+        widget.setEnabled(shown)
+        self.form.setRowVisible(self._rows[widget], shown)
 
     def _update_enabled(self) -> None:
-        self.descriptions.setEnabled(self.data_format.currentIndex() == 0)
-        self.base_path.setEnabled(self.base_kind.currentIndex() != 0)
+        seed_format = self.data_format.currentIndex() == 0
+        self._show_row(self.descriptions, seed_format)
+        if seed_format:
+            self.data_path.set_choice("Folder of training images")
+        else:
+            self.data_path.set_choice("Manifest CSV", FILE, CSV_FILTER)
+        base = self.base_kind.currentIndex()
+        self._show_row(self.base_path, base != 0)
+        if base == 1:
+            self.base_path.set_choice("Hugging Face model folder", FOLDER)
+        else:
+            self.base_path.set_choice("OpenAI-format checkpoint", FILE, "Checkpoint (*.pth *.pt)")
         method = self.method.currentData()
-        self.trainable_layers.setEnabled(method == "frozen")
-        self.lora_r.setEnabled(method == "lora")
+        self._show_row(self.trainable_layers, method == "frozen")
+        self._show_row(self.lora_r, method == "lora")
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the shown rows need at the dialog's width (wrapped help lines included)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            self.resize(DIALOG_WIDTH, layout.totalHeightForWidth(DIALOG_WIDTH))
+
+    def _connect_estimate(self) -> None:
+        """Every field that changes the run's length or speed updates the estimate."""
+        for field in (self.data_path, self.descriptions, self.base_path):
+            field.textChanged.connect(self.estimator.changed)
+        for combo in (self.data_format, self.base_kind, self.method, self.device):
+            combo.currentIndexChanged.connect(self.estimator.changed)
+        for spin in (self.trainable_layers, self.lora_r, self.epochs, self.batch_size):
+            spin.valueChanged.connect(self.estimator.changed)
+
+    def _use_sample_data(self, folder: Path) -> None:
+        """Fill the data fields with a freshly written synthetic set."""
+        self.data_format.setCurrentIndex(0)
+        self.descriptions.setText(str(folder / "descriptions.csv"))
+        self.data_path.setText(str(folder / "images"))
 
     def _fill(self, values: dict[str, Any]) -> None:
         """Show known settings in their fields (the rest stays in ``self.extra``)."""
@@ -185,35 +255,6 @@ class NewRunDialog(QDialog):
                 edit.setText(str(values.pop(key)))
         if "device" in values:
             self.device.setCurrentText(str(values.pop("device")))
-
-    # -- browsing ---------------------------------------------------------------------------
-    def _browse_data(self) -> None:
-        if self.data_format.currentIndex() == 0:
-            chosen = QFileDialog.getExistingDirectory(self, "Folder of training images")
-        else:
-            chosen, _ = QFileDialog.getOpenFileName(self, "Manifest CSV", filter="CSV (*.csv)")
-        if chosen:
-            self.data_path.setText(chosen)
-
-    def _browse_descriptions(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Descriptions CSV", filter="CSV (*.csv)")
-        if chosen:
-            self.descriptions.setText(chosen)
-
-    def _browse_base(self) -> None:
-        if self.base_kind.currentIndex() == 1:
-            chosen = QFileDialog.getExistingDirectory(self, "Hugging Face model folder")
-        else:
-            chosen, _ = QFileDialog.getOpenFileName(
-                self, "OpenAI-format checkpoint", filter="Checkpoint (*.pth *.pt)"
-            )
-        if chosen:
-            self.base_path.setText(chosen)
-
-    def _browse_out(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Output folder for training runs")
-        if chosen:
-            self.out.setText(chosen)
 
     # -- settings, check, start -------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -275,6 +316,7 @@ class NewRunDialog(QDialog):
 
     def _on_passed(self, report) -> None:
         self.summary.setText(report.summary())
+        self.estimator.set_counts(SplitCounts(report.train, report.val, report.test))
         self.problem.setText("")
         self._busy(False)
         self.checked.emit(True)
