@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from medgrad_desktop.explain.zero_shot import class_probabilities
+
 RANKS = (1, 5, 10)
 
 
@@ -68,16 +70,12 @@ def expected_calibration_error(probabilities: np.ndarray, true, bins: int = 15) 
     return float(ece)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(1, keepdims=True)
-
-
 def zero_shot_metrics(image_embeds, class_embeds, true, logit_scale: float) -> dict:
-    """Zero-shot classification metrics and probabilities from L2-normalised embeddings."""
-    logits = logit_scale * np.asarray(image_embeds) @ np.asarray(class_embeds).T
-    probabilities = softmax(logits)
+    """Zero-shot classification metrics and probabilities from L2-normalised embeddings (the
+    probabilities are the viewer's: ``zero_shot.class_probabilities`` of each image's row)."""
+    similarity = np.asarray(image_embeds) @ np.asarray(class_embeds).T
+    classes = range(similarity.shape[1])
+    probabilities = np.stack([class_probabilities(row, classes, logit_scale) for row in similarity])
     result = classification_metrics(true, probabilities.argmax(1), probabilities.shape[1])
     result["ece"] = expected_calibration_error(probabilities, true)
     result["probabilities"] = probabilities

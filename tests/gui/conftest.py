@@ -15,6 +15,15 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return make_tiny_clip_folder(tmp_path_factory.mktemp("tiny_model") / "model", seed=3)
 
 
+@pytest.fixture(scope="session")
+def synthetic_set(tmp_path_factory) -> Path:
+    """Three synthetic cases on disk (images, structure masks, manifest); read only. The first
+    has a typical pigment network and regular dots/globules, with different masks."""
+    from training.synthetic import write_dataset
+
+    return write_dataset(tmp_path_factory.mktemp("synth") / "set", 3, seed=5151, size=96)
+
+
 @pytest.fixture
 def image_folder(tmp_path) -> Path:
     folder = tmp_path / "images"

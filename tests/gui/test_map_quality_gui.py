@@ -16,13 +16,6 @@ pytestmark = pytest.mark.gui
 SHOTS = Path("/tmp/shots")
 
 
-@pytest.fixture(scope="module")
-def synthetic_set(tmp_path_factory) -> Path:
-    from training.synthetic import write_dataset
-
-    return write_dataset(tmp_path_factory.mktemp("synth") / "set", 3, seed=5151, size=96)
-
-
 @pytest.fixture
 def window(qtbot, synthetic_set, tiny_model_dir):
     from medgrad_desktop.qt.app import build_main_window, get_application

@@ -10,29 +10,16 @@ import numpy as np
 import pytest
 
 from tests.gui.main_window_helpers import wait_for_maps
+from tests.gui.rating_helpers import open_window
 
 pytestmark = pytest.mark.gui
 SHOTS = Path("/tmp/shots")
 
 
-@pytest.fixture(scope="module")
-def synthetic_set(tmp_path_factory) -> Path:
-    from training.synthetic import write_dataset
-
-    return write_dataset(tmp_path_factory.mktemp("outline") / "set", 3, seed=5151, size=96)
-
-
 @pytest.fixture
 def window(qtbot, synthetic_set, tiny_model_dir):
-    from medgrad_desktop.qt.app import build_main_window, get_application
-
-    get_application()
-    main = build_main_window(device="cpu", cache_bytes=64 * 1024 * 1024)
-    qtbot.addWidget(main)
+    main = open_window(qtbot, synthetic_set / "images", tiny_model_dir)
     main.resize(1280, 800)
-    main.show()
-    main.start(synthetic_set / "images", tiny_model_dir)
-    wait_for_maps(qtbot, main, synthetic_set / "images" / "synth_00000.png")
     yield main
     main.close()
 

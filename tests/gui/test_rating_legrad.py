@@ -16,9 +16,8 @@ from medgrad_desktop.qt.rating import install_rating_mode
 from medgrad_desktop.qt.rating.rating_controller import ALL_DONE_TEXT
 from medgrad_desktop.qt.widgets.method_availability import method_availability
 from medgrad_desktop.qt.widgets.optional_panels import OptionalPanels
-from medgrad_desktop.review import RatingSession, RatingStore
-from tests.gui.main_window_helpers import wait_for_maps
-from tests.gui.rating_helpers import leaks, visible_texts, wait_ratable
+from medgrad_desktop.review import RatingSession, RatingStore, SessionConfig
+from tests.gui.rating_helpers import leaks, open_window, visible_texts, wait_ratable
 
 pytestmark = pytest.mark.gui
 SHOTS = Path("/tmp/shots")
@@ -146,33 +145,43 @@ def test_four_panel_session_with_legrad_rated_by_keys_stored_reopened_and_analys
 
 def test_legrad_is_not_offered_for_an_open_clip_model(qtbot, image_folder, tmp_path_factory):
     from medgrad_desktop.explain.legrad import LEGRAD_REFUSAL
-    from medgrad_desktop.qt.app import build_main_window, get_application
     from tests.open_clip_reference import write_biomedclip_folder
 
     biomed = write_biomedclip_folder(tmp_path_factory.mktemp("legrad_open_clip") / "biomed")
-    get_application()
-    main = build_main_window(device="cpu", cache_bytes=64 * 1024 * 1024)
-    qtbot.addWidget(main)
-    main.show()
-    main.start(image_folder, biomed)
-    wait_for_maps(qtbot, main, image_folder / "case_01.png")
+    main = open_window(qtbot, image_folder, biomed)
     _wait_availability(qtbot, main)
     action = main.findChild(OptionalPanels).actions["legrad"]
     assert not action.isEnabled() and action.toolTip() == LEGRAD_REFUSAL
 
-    dialog = install_rating_mode(main).new_session()
+    menu = install_rating_mode(main)
+    dialog = menu.new_session()
     box = dialog.method_boxes["legrad"]
     assert not box.isEnabled() and not box.isChecked()
     assert box.toolTip() == LEGRAD_REFUSAL
     assert dialog.method_note.isVisibleTo(dialog) and dialog.method_note.text() == LEGRAD_REFUSAL
     assert dialog.method_boxes["medgrad"].isEnabled()
+    SHOTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(SHOTS / "12-session-dialog-open-clip.png"))
     dialog.reject()
+
+    # a LeGrad session set up elsewhere: refused with the reason, not a session without maps
+    path = tmp_path_factory.mktemp("legrad_session") / "four.mgsession"
+    config = SessionConfig(
+        reader="r",
+        images=sorted(image_folder.glob("*.png")),
+        fixed_prompt="melanoma",
+        methods=sorted(FOUR),
+    )
+    RatingSession.create(path, config).close()
+    assert not menu.open_session(path)
+    assert menu.controller is None and not main.state.rating_mode
+    assert LEGRAD_REFUSAL in main.banner.text()
+    with RatingSession.open(path) as session:  # closed again, not held
+        assert session.progress() == (0, 5)
     main.close()
 
 
 def test_a_stored_legrad_session_refuses_unknown_methods_and_counts_four(tmp_path, image_folder):
-    from medgrad_desktop.review import SessionConfig
-
     images = sorted(image_folder.glob("*.png"))[:3]
     four = SessionConfig(
         reader="r", images=images, fixed_prompt="melanoma", methods=sorted(FOUR), seed=3

@@ -100,6 +100,19 @@ class RatingMenu(QMenu):
         reasons = {m: availability.reason(m) for m in ALL_METHODS}
         return {m: reason for m, reason in reasons.items() if reason}
 
+    def refused_methods(self, methods: Sequence[str]) -> str:
+        """A plain sentence when the open model has answered that it cannot show one of the
+        session's ``methods`` (the session could not be rated), else ""."""
+        if not method_availability(self.window).known:  # no model has answered yet
+            return ""
+        reasons = [r for m, r in self.unavailable_methods().items() if m in methods]
+        if not reasons:
+            return ""
+        return (
+            f"This session shows a map the open model cannot compute: {reasons[0]} "
+            "Open the model the session was set up with, then open the session again."
+        )
+
     def _dialog_finished(self, result: int) -> None:
         dialog, self.dialog = self.dialog, None
         if result == QDialog.DialogCode.Accepted and dialog is not None and dialog.session:
@@ -125,6 +138,11 @@ class RatingMenu(QMenu):
     def start(self, session: RatingSession) -> bool:
         """Enter rating mode with an open ``session`` (leaving any current one first)."""
         self.leave()
+        refused = self.refused_methods(session.config.methods)
+        if refused:
+            session.close()
+            self.show_error(refused)
+            return False
         controller = RatingController(self.window, session)
         if not controller.enter():
             session.close()
