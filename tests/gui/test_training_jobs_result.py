@@ -97,3 +97,10 @@ def test_open_clip_checkpoints_count_as_complete(tmp_path):
     (best / open_clip_folder.SAFETENSORS_FILE).write_bytes(b"weights")
     assert is_complete_checkpoint(best)
     assert not is_complete_checkpoint(tmp_path / "missing")
+
+
+def test_time_left_is_said_in_words():
+    from medgrad_desktop.qt.training.run_view import eta_text
+
+    assert eta_text(None) == "time left: estimating…"
+    assert eta_text(250) == "about 4 min 10 s left"

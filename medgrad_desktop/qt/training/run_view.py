@@ -46,6 +46,13 @@ def progress_text(progress) -> str:
     return " · ".join(parts)
 
 
+def eta_text(seconds: float | None) -> str:
+    """ "about 4 min 10 s left", or "time left: estimating…" until two timed steps are known."""
+    if seconds is None:
+        return "time left: estimating…"
+    return f"about {format_duration(seconds)} left"
+
+
 def clean_log(text: str) -> str:
     """The log without progress-bar redraws: for each line the text after its last carriage
     return, and no tqdm bar lines (the progress bar above shows them)."""
@@ -144,7 +151,7 @@ class RunView(QWidget):
         self.progress.setValue(round(progress.fraction * 1000))
         self.progress.setFormat(progress_text(progress))
         eta = progress.eta_seconds() if watch.state == "running" else None
-        self.eta.setText(f"ETA {format_duration(eta)}" if watch.state == "running" else "")
+        self.eta.setText(eta_text(eta) if watch.state == "running" else "")
         self.curves.show_progress(progress)
         self._show_log(clean_log(watch.log_tail()))
         active = watch.state in ("starting", "running", "ending")
