@@ -17,6 +17,7 @@ from pathlib import Path
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.logs import setup_logging
 from training.commands import register_demo_check, register_evaluate, register_fit
+from training.time_estimate import register_estimate
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_fit,
     register_evaluate,
     register_demo_check,
+    register_estimate,
 ]
 """Register functions of the sub-commands, in the order they are listed in ``--help``."""
 

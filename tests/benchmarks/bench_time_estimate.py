@@ -1,9 +1,9 @@
 """The New run dialog's time estimate against a real run on this computer.
 
 Writes the sample data the dialog makes ("Make sample data…": 150 synthetic cases at 224 px),
-estimates a run as the dialog does (``training.time_estimate``: count, time a few real steps,
-scale), then runs that training as the app's job does (``python -m training fit`` in a new
-process, so start-up and imports count) and times it.
+estimates a run as the dialog does (``training.time_estimate.measure_apart``: count and time a
+few real steps in a new process, then scale), then runs that training as the app's job does
+(``python -m training fit`` in a new process, so start-up and imports count) and times it.
 
     python tests/benchmarks/bench_time_estimate.py [--base demo] [--epochs 3] [--batch 16]
         [--method full] [--threads 1]
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from medgrad_desktop.qt.training.sample_data import SAMPLE_CASES, SAMPLE_SEED, SAMPLE_SIZE  # noqa: E402
 from training.synthetic import write_dataset  # noqa: E402
-from training.time_estimate import count_samples, estimate_seconds, time_training  # noqa: E402
+from training.time_estimate import estimate_seconds, measure_apart  # noqa: E402
 
 
 def main() -> None:
@@ -37,9 +37,6 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="bench-estimate-") as tmp:
         data = write_dataset(Path(tmp) / "data", SAMPLE_CASES, SAMPLE_SEED, SAMPLE_SIZE)
         settings = {
@@ -53,8 +50,7 @@ def main() -> None:
             "threads": args.threads,
         }
         started = time.perf_counter()
-        samples, counts = count_samples(settings)
-        timing = time_training(settings, samples)
+        counts, timing = measure_apart(settings)
         measuring = time.perf_counter() - started
         estimate = estimate_seconds(timing, counts, args.epochs, args.batch)
         print(f"{timing}\n{counts}; measuring took {measuring:.1f} s", flush=True)

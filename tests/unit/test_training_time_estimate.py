@@ -14,6 +14,7 @@ from training.time_estimate import (
     count_samples,
     describe_duration,
     estimate_seconds,
+    measure_apart,
     time_training,
 )
 
@@ -26,6 +27,7 @@ def data(tmp_path_factory):
 def test_estimate_adds_training_validation_saves_and_test():
     timing = StepTiming(
         load_seconds=5.0,
+        prepare_image_seconds=0.02,
         train_image_seconds=0.5,
         eval_image_seconds=0.1,
         save_seconds=2.0,
@@ -33,9 +35,11 @@ def test_estimate_adds_training_validation_saves_and_test():
         hardware="CPU, 2 threads",
     )
     counts = SplitCounts(train=70, val=15, test=15)
-    # 70 // 32 = 2 steps of 32 images per epoch: 64 × 0.5 = 32 s, validation 15 × 0.1 = 1.5 s,
-    # two saves 4 s → 37.5 s an epoch; 3 epochs, then the load (5 s) and the test (1.5 s)
-    assert estimate_seconds(timing, counts, epochs=3, batch=32) == pytest.approx(5 + 3 * 37.5 + 1.5)
+    # start-up 5 s and 100 images prepared × 0.02 = 2 s; 70 // 32 = 2 steps of 32 images per
+    # epoch: 64 × 0.5 = 32 s, validation 15 × 0.1 = 1.5 s, two saves 4 s → 37.5 s an epoch;
+    # 3 epochs, then the test (15 × 0.1 = 1.5 s)
+    expected = 5 + 2 + 3 * 37.5 + 1.5
+    assert estimate_seconds(timing, counts, epochs=3, batch=32) == pytest.approx(expected)
     assert estimate_seconds(timing, counts, epochs=3, batch=128) == 0.0  # not one batch
 
 
@@ -69,5 +73,25 @@ def test_timing_runs_real_training_steps_of_the_chosen_model(data, tmp_path):
     assert timing.batch == 4 and timing.hardware.startswith("CPU, ")
     assert timing.train_image_seconds > 0 and timing.eval_image_seconds > 0
     assert timing.load_seconds > 0 and timing.save_seconds > 0
+    assert timing.prepare_image_seconds > 0 and timing.ready_at > 0
     with pytest.raises(DataError):  # the base model is opened as fit opens it
         time_training({**settings, "method": "lora", "lora_targets": ["no_such_layer"]}, samples)
+
+
+def test_the_app_times_in_a_process_started_as_the_job(data, tmp_path):
+    model = make_tiny_clip_folder(tmp_path / "model", seed=2)
+    settings = {
+        "data": str(data / "images"),
+        "descriptions": str(data / "descriptions.csv"),
+        "base": str(model),
+        "batch_size": 2,
+        "device": "cpu",
+        "threads": 1,
+    }
+    counts, timing = measure_apart(settings)
+    assert counts == SplitCounts(8, 2, 2)
+    assert timing.batch == 2 and timing.hardware == "CPU, 1 thread"  # the job's thread setting
+    assert timing.load_seconds > 0.5  # from the launch: a new interpreter importing torch
+    with pytest.raises(DataError) as refused:
+        measure_apart({**settings, "data": str(tmp_path / "missing")})
+    assert refused.value.message == "The folder missing does not exist."  # the command's words

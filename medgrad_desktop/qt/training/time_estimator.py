@@ -1,8 +1,9 @@
 """The New run dialog's live time estimate ("about 4 minutes on this computer").
 
 When the data or the model settings change, a background job (``run_in_background``) counts
-the data and times the chosen model's real training steps on a few of its images
-(``training.time_estimate``); epochs and batch size then only rescale the measurement, at once.
+the data and times the chosen model's real training steps on a few of its images, in a process
+started as the job will be (``training.time_estimate.measure_apart``); epochs and batch size
+then only rescale the measurement, at once.
 Timings are kept per model setting for the session, so switching back costs nothing.
 """
 
@@ -24,7 +25,7 @@ from training.time_estimate import (
     count_samples,
     describe_duration,
     estimate_seconds,
-    time_training,
+    measure_apart,
 )
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,12 @@ def _model_key(settings: dict[str, Any]) -> tuple:
 
 
 def _measure(settings: dict[str, Any], timing: StepTiming | None):
-    """(counts, timing) or the plain reason there is no estimate (off the GUI thread)."""
+    """(counts, timing) or the plain reason there is no estimate (off the GUI thread). A known
+    timing only needs the data counted; a new one is measured in a process of its own."""
     try:
-        samples, counts = count_samples(settings)
-        return counts, timing or time_training(settings, samples)
+        if timing is not None:
+            return count_samples(settings)[1], timing
+        return measure_apart(settings)
     except MedGradError as exc:
         log.info("No time estimate: %s (%s)", exc.message, exc.details)
         return exc.message
