@@ -63,6 +63,8 @@ def test_open_result_waits_for_a_complete_best_checkpoint(qtbot, tiny_model_dir,
     qtbot.waitUntil(view.open_button.isEnabled, timeout=3_000)  # the panel's own polling
     assert panel.selected_watch().state == "running"
     assert "best model so far" in view.open_button.toolTip()
+    assert view.open_button.text() == "Open best so far in viewer"
+    save_screenshot(panel, "training_jobs_panel_mid_run_best", tmp_path)
     panel.open_selected()
     assert opened == [run_dir / "best"]
 
@@ -78,6 +80,7 @@ def test_last_checkpoint_opens_only_once_the_run_has_ended(qtbot, tiny_model_dir
     assert panel.selected_watch().state == "cancelled"
     assert panel.view.open_button.isEnabled()
     assert "last saved state" in panel.view.open_button.toolTip()
+    assert panel.view.open_button.text() == "Open result in viewer"
     opened = []
     panel.openResult.connect(opened.append)
     panel.open_selected()

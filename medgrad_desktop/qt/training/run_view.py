@@ -31,6 +31,9 @@ STATE_TITLES = {
 }
 
 
+OPEN_RESULT = "Open result in viewer"
+OPEN_SO_FAR = "Open best so far in viewer"
+
 PROGRESS_BAR_LINE = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
 """A tqdm progress-bar line ("45%|████▌     | 9/20 [00:03<00:04, 2.5it/s]")."""
 
@@ -95,7 +98,7 @@ class RunView(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the job; its last state is saved and can be resumed")
         self.resume_button = QPushButton("Resume")
-        self.open_button = QPushButton("Open result in viewer")
+        self.open_button = QPushButton(OPEN_RESULT)
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.resume_button.clicked.connect(self.resumeRequested)
         self.open_button.clicked.connect(self.openRequested)
@@ -162,14 +165,16 @@ class RunView(QWidget):
         self._show_result(watch, active)
 
     def _show_result(self, watch: RunWatch, active: bool) -> None:
-        """ "Open result" only when a checkpoint exists; its tooltip says which one."""
+        """ "Open result" only when a checkpoint exists; mid-run it opens the best so far."""
         model = watch.result_model
         self.open_button.setEnabled(model is not None)
+        so_far = model is not None and active
+        self.open_button.setText(OPEN_SO_FAR if so_far else OPEN_RESULT)
         if model is None:
             tip = "Nothing to open yet: the first model is saved at the end of epoch 1."
         elif model.name == "last":
             tip = "Opens the last saved state (the run ended before its first validation)."
-        elif active:
+        elif so_far:
             tip = "Opens the best model so far (the epoch with the best validation accuracy yet)."
         else:
             tip = "Opens the best model of the run (chosen on the validation images)."
