@@ -59,12 +59,14 @@ class ExplainRequest:
 
 @dataclass
 class LoadedImage:
-    """A decoded image ready to show: ``rgb`` (H, W, 3) uint8 at display size, and its hash."""
+    """A decoded image ready to show: ``rgb`` (H, W, 3) uint8 at display size, and its hash.
+    ``maps_follow``: its evidence was already known, so its maps come right after it."""
 
     path: Path
     rgb: np.ndarray
     content_hash: str
     original_size: tuple[int, int]  # (width, height) of the file
+    maps_follow: bool = False
 
 
 @dataclass

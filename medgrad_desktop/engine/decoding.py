@@ -36,9 +36,11 @@ class DecodedImage:
         extra = self.model_input.nbytes if self.model_input is not None else 0
         return self.display.nbytes + extra
 
-    def loaded(self) -> LoadedImage:
+    def loaded(self, maps_follow: bool = False) -> LoadedImage:
         """The part the viewer shows."""
-        return LoadedImage(self.path, self.display, self.content_hash, self.original_size)
+        return LoadedImage(
+            self.path, self.display, self.content_hash, self.original_size, maps_follow
+        )
 
 
 def file_key(path: Path, model_side: int | None, geometry: str = "square") -> tuple:

@@ -35,6 +35,7 @@ from medgrad_desktop.engine.api import (
 from medgrad_desktop.engine.cache import ByteLRUCache
 from medgrad_desktop.engine.evidence_store import FolderStores
 from medgrad_desktop.engine.jobs import (
+    BACKGROUND_RENDERING,
     LOAD,
     MAPS,
     PRECOMPUTE,
@@ -113,9 +114,12 @@ class ExplainEngine(RequestStages):
             low_priority_allowed=lambda: not self._view_waiting,
         )
         workers = cpu_workers or min(4, max(2, (os.cpu_count() or 2) // 2))
-        # prefetch's decoding and entropy wait until the current view's maps are shown
+        # prefetch's entropy and maps (and idle work) wait until the view's maps are shown
         self._cpu = PriorityWorkerPool(
-            "medgrad-cpu", workers, low_priority_allowed=lambda: not self._view_rendering
+            "medgrad-cpu",
+            workers,
+            low_priority_allowed=lambda: not self._view_rendering,
+            gated_from=BACKGROUND_RENDERING,
         )
 
     # ----- public interface (GUI thread; never blocks on computation) -----

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from medgrad_desktop.explain.evidence import Evidence
 
 VIEW, MAPS, PREFETCH, PRECOMPUTE, LOAD = "view", "maps", "prefetch", "precompute", "load"
+BACKGROUND_RENDERING = 2
+"""CPU priority of prefetch's entropy and maps and of the idle radii: they wait for the view."""
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from medgrad_desktop.engine.decoding import DecodedImage, decode_image, file_key
 from medgrad_desktop.engine.evidence_store import EvidenceSetting
-from medgrad_desktop.engine.jobs import PRECOMPUTE, PREFETCH, VIEW, Job
+from medgrad_desktop.engine.jobs import BACKGROUND_RENDERING, PRECOMPUTE, PREFETCH, VIEW, Job
 from medgrad_desktop.engine.workers import PriorityWorkerPool
 from medgrad_desktop.errors import ComputeError, MedGradError
 
@@ -30,11 +30,22 @@ log = logging.getLogger(__name__)
 class RequestStages:
     """Decode, model, entropy and maps stages of a request (see the module docstring)."""
 
-    def _submit(self, pool: PriorityWorkerPool, stage: Callable[[Job], None], job: Job) -> None:
+    def _submit(
+        self,
+        pool: PriorityWorkerPool,
+        stage: Callable[[Job], None],
+        job: Job,
+        priority: int | None = None,
+    ) -> None:
         """Queue the next stage of ``job`` (prefetch after views; older requests first)."""
-        pool.submit(
-            lambda: self._stage(job, stage), job.request.priority, job.kind, job, order=job.id
-        )
+        priority = job.request.priority if priority is None else priority
+        pool.submit(lambda: self._stage(job, stage), priority, job.kind, job, order=job.id)
+
+    def _submit_rendering(self, stage: Callable[[Job], None], job: Job) -> None:
+        """Queue a CPU-heavy stage; a prefetch's waits until the view's maps are shown (on two
+        cores it would compete with them)."""
+        background = job.kind == PREFETCH
+        self._submit(self._cpu, stage, job, BACKGROUND_RENDERING if background else None)
 
     def _stage(self, job: Job, body: Callable[[Job], None]) -> None:
         """Run one stage of ``job`` if it is still wanted, turning errors into ``failed``."""
@@ -101,16 +112,17 @@ class RequestStages:
     def _decode_stage(self, job: Job) -> None:
         bundle = self._bundle()
         job.image = self._decoded(job.path, bundle, job.request.geometry)
-        if job.kind == VIEW:
-            self._emit_for(job, "image_loaded", job.id, job.image.loaded())
         if bundle is not None:
             job.model_side, job.model_id = bundle.image_size, bundle.model_id
             job.evidence_key = self._evidence_key(bundle, job.image, job.request)
             job.evidence = self._known_evidence(bundle, job)
+        if job.kind == VIEW:
+            loaded = job.image.loaded(maps_follow=job.evidence is not None)
+            self._emit_for(job, "image_loaded", job.id, loaded)
         if job.evidence is None:
             self._submit(self._model, self._model_stage, job)
             if job.model_side is not None:  # the entropy weight is ready when the model is
-                self._submit(self._cpu, self._entropy_stage, job)
+                self._submit_rendering(self._entropy_stage, job)
             return
         self._view_has_evidence(job)
         if job.kind == VIEW:
@@ -138,7 +150,7 @@ class RequestStages:
         self._view_has_evidence(job)
         if job.kind != PREFETCH:
             self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
-        self._submit(self._cpu, self._maps_stage, job)
+        self._submit_rendering(self._maps_stage, job)
 
     def _device_changed(self, job: Job, notice: MedGradError, info: ModelInfo) -> None:
         self._emit("failed", job.id, None, notice)
@@ -207,4 +219,4 @@ class RequestStages:
             if self._active or self._idle_work is None:
                 return
             work, self._idle_work = self._idle_work, None
-        self._cpu.submit(work, priority=2, group=PRECOMPUTE)
+        self._cpu.submit(work, priority=BACKGROUND_RENDERING, group=PRECOMPUTE)

@@ -36,7 +36,8 @@ class Task:
 
 
 class PriorityWorkerPool:
-    """``threads`` daemon threads named ``name``-N; ``initializer`` runs first in each thread."""
+    """``threads`` daemon threads named ``name``-N; ``initializer`` runs first in each thread.
+    Tasks with priority ``gated_from`` or more wait while ``low_priority_allowed()`` is False."""
 
     def __init__(
         self,
@@ -44,6 +45,7 @@ class PriorityWorkerPool:
         threads: int,
         low_priority_allowed: Callable[[], bool] = lambda: True,
         initializer: Callable[[], None] | None = None,
+        gated_from: int = LOW_PRIORITY,
     ) -> None:
         self._queue: list[Task] = []
         self._seq = itertools.count()
@@ -51,6 +53,7 @@ class PriorityWorkerPool:
         self._running = 0
         self._stopped = False
         self._low_priority_allowed = low_priority_allowed
+        self._gated_from = gated_from
         self._initializer = initializer
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
@@ -129,7 +132,7 @@ class PriorityWorkerPool:
             while not self._stopped:
                 eligible = self._queue
                 if not self._low_priority_allowed():
-                    eligible = [task for task in self._queue if task.priority < LOW_PRIORITY]
+                    eligible = [t for t in self._queue if t.priority < self._gated_from]
                 if eligible:
                     task = min(eligible)
                     self._queue.remove(task)

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 SLIDER_DEBOUNCE_MS = 30
 PREFETCH_RADIUS = 1
-IMAGE_HOLD_MS = 40
-"""How long a new image waits for its maps so both appear together (then it shows alone)."""
+IMAGE_HOLD_MS = 60
+"""How long an image whose maps follow at once (cached or prefetched evidence) waits for them,
+so both appear together; an image whose maps need the model is shown at once."""
 
 
 class ExplainController(QObject):
@@ -198,7 +199,10 @@ class ExplainController(QObject):
         if self.comparison.image_path == image.path:
             return
         self._held = image
-        self._hold_timer.start()
+        if image.maps_follow:
+            self._hold_timer.start()
+        else:
+            self._show_held_image()
 
     def _show_held_image(self) -> None:
         """The maps did not come within the hold time: show the image alone, maps pending."""

@@ -82,3 +82,24 @@ def test_file_dialogs_start_at_home_then_at_the_last_folder(main_window, tmp_pat
     main_window.remember_folder(tmp_path / "model.pth")
     assert main_window.last_folder() == str(tmp_path)
     assert QSettings().value("paths/last_folder") == str(tmp_path)
+
+
+def test_prefetched_image_comes_with_its_maps_and_a_cold_one_at_once(
+    qtbot, main_window, image_folder
+):
+    """Prefetched: the image waits for its maps so both appear together; cold (the model must
+    run first): the image is shown at once, not held back for maps that cannot come yet."""
+    engine, controller = main_window.engine, main_window.controller
+    shown = []
+    controller.imageShown.connect(lambda path, with_maps: shown.append((path, with_maps)))
+    qtbot.waitUntil(lambda: engine.queue_length() == 0 and engine.wait_until_idle(0.05))
+    main_window.browser.select_row(1)  # the neighbour of case 1, prefetched while idle
+    wait_for_maps(qtbot, main_window, image_folder / "case_02.png")
+    assert shown == [(image_folder / "case_02.png", True)]
+    qtbot.waitUntil(lambda: engine.queue_length() == 0 and engine.wait_until_idle(0.05))
+    engine.clear_caches()
+    shown.clear()
+    main_window.browser.select_row(2)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == [(image_folder / "case_03.png", False)]
+    wait_for_maps(qtbot, main_window, image_folder / "case_03.png")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from medgrad_desktop.engine import rendering, stages
+from medgrad_desktop.engine import rendering
 from medgrad_desktop.engine.engine import ExplainEngine
 from medgrad_desktop.explain import explain, load_model
 from tests.engine_support import PROMPTS, RecordingListener, tiny_model_folder, write_images
@@ -81,23 +81,24 @@ def test_other_radii_are_computed_only_once_the_view_is_done(started, images, mo
     assert sorted(order[1:]) == [3, 8]  # then the others, in the background
 
 
-def test_prefetch_waits_until_the_view_is_shown(started, images, monkeypatch):
-    """On two cores prefetch's decoding and entropy must not compete with the image in view."""
+def test_prefetch_renders_only_once_the_view_is_shown(started, images, monkeypatch):
+    """On two cores prefetch's entropy and maps must not compete with the image in view."""
     engine, listener, _ = started
     engine.set_prompts(PROMPTS)
-    decoded = []
-    real = stages.decode_image
-    monkeypatch.setattr(
-        stages,
-        "decode_image",
-        lambda path, *a, **k: decoded.append((path, time.monotonic())) or real(path, *a, **k),
-    )
+    rendered = []
+    real = rendering.MapRenderer.entropy
+
+    def entropy(renderer, image, *args):
+        rendered.append((image.path, time.monotonic()))
+        return real(renderer, image, *args)
+
+    monkeypatch.setattr(rendering.MapRenderer, "entropy", entropy)
     engine.clear_caches()
     request = engine.request_view(images[0], prompt_index=0, entropy_radius=5)
     engine.prefetch(images[1:], prompt_index=0, entropy_radius=5)
     listener.wait_for("maps_ready", request)
     shown = next(t for t, kind, args in listener.events if kind == "maps_ready")
     assert engine.wait_until_idle(30)
-    prefetched = [when for path, when in decoded if path != images[0]]
-    assert len(prefetched) == 2  # prefetch did run, afterwards
+    prefetched = [when for path, when in rendered if path != images[0]]
+    assert {path for path, _ in rendered} == set(images)  # prefetch did render, afterwards
     assert min(prefetched) >= shown
