@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QProgressBar, QWidget
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.qt.background import run_in_background
 from medgrad_desktop.qt.widgets.folder_field import last_folder, remember_folder
-from training.synthetic import CLASSES, write_dataset
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class SampleDataMaker:
         self.progress.show()
         self.message.setText(f"Writing {SAMPLE_CASES} synthetic cases to {target}…")
         run_in_background(
-            lambda: write_dataset(target, n=SAMPLE_CASES, seed=SAMPLE_SEED, size=SAMPLE_SIZE),
+            lambda: _write_sample_set(target),
             self._written,
             self._failed,
             owner=self.progress,
@@ -80,7 +79,7 @@ class SampleDataMaker:
     def _written(self, folder: Path) -> None:
         self.progress.hide()
         self.message.setText(
-            f"{SAMPLE_CASES} synthetic cases ({', '.join(CLASSES)}) written to {folder}; the "
+            f"{SAMPLE_CASES} synthetic cases ({', '.join(_classes())}) written to {folder}; the "
             "data fields now use them. They are generated pictures for trying the app, not "
             "patients."
         )
@@ -95,3 +94,16 @@ class SampleDataMaker:
         else:
             text = "The sample data could not be made; see the log for details."
         self.message.setText(text)
+
+
+def _write_sample_set(target: Path) -> Path:
+    # the generator imports scikit-image and scipy: only when asked, not before the window
+    from training.synthetic import write_dataset
+
+    return write_dataset(target, n=SAMPLE_CASES, seed=SAMPLE_SEED, size=SAMPLE_SIZE)
+
+
+def _classes() -> tuple[str, ...]:
+    from training.synthetic import CLASSES
+
+    return tuple(CLASSES)
