@@ -5,11 +5,14 @@
 function raised, so every background job ends with an answer. The worker is kept alive
 until it finishes. With ``owner`` (a QObject), the answer is dropped when the owner was deleted
 meanwhile (e.g. a dialog closed mid-job), instead of reaching a dead widget.
+``LongJob`` is the same for jobs that stream progress through their own signals and stop on
+request: it adds ``running`` and a blocking ``wait`` (for closing and tests).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +62,33 @@ def run_in_background(
     _running.add(worker)
     worker.start()
     return worker
+
+
+class LongJob:
+    """``function()`` started with ``run_in_background``; ``on_error(exception)`` on the GUI
+    thread if it raises (the jobs answer through their own signals otherwise)."""
+
+    def __init__(
+        self, function: Callable[[], Any], on_error: Callable[[BaseException], None]
+    ) -> None:
+        self._done = threading.Event()
+
+        def run() -> Any:
+            try:
+                return function()
+            finally:
+                self._done.set()
+
+        run.__name__ = getattr(function, "__name__", "job")
+        self.worker = run_in_background(run, lambda _result: None, on_error)
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (at most ``timeout`` s); True if it has."""
+        return self._done.wait(timeout)
 
 
 def running_jobs() -> int:

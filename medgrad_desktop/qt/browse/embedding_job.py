@@ -15,10 +15,13 @@ from PySide6.QtCore import QObject, Signal
 from medgrad_desktop.browse.embedding_cache import EmbeddingCache
 from medgrad_desktop.browse.folder_embeddings import EmbeddingCancelled, embed_folder
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.qt.background import LongJob
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.2
+UNEXPECTED = "The images could not be indexed because of an unexpected error."
+"""What the window says after a bug (logged in full by ``run_in_background``)."""
 
 
 class _Forwarder(QObject):
@@ -41,7 +44,7 @@ class EmbeddingJob(QObject):
         self._cache = cache
         self._generation = 0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._job: LongJob | None = None
         self._forward = _Forwarder()  # parentless: outlives a window closed mid-run
         self._forward.progress.connect(self._on_progress)
         self._forward.finished.connect(self._on_finished)
@@ -49,19 +52,16 @@ class EmbeddingJob(QObject):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+        return self._job is not None and self._job.running and not self._stop.is_set()
 
     def start(self, engine, folder: Path, names: list[str]) -> None:
         self.cancel(quietly=True)
         self._generation += 1
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(engine, Path(folder), list(names), self._generation, self._stop),
-            daemon=True,
-            name="medgrad-embed-folder",
+        stop, generation, names = self._stop = threading.Event(), self._generation, list(names)
+        self._job = LongJob(
+            lambda: self._run(engine, Path(folder), names, generation, stop),
+            on_error=lambda _error: self._forward.failed.emit(generation, UNEXPECTED),
         )
-        self._thread.start()
 
     def cancel(self, quietly: bool = False) -> None:
         if self.running:
@@ -71,11 +71,8 @@ class EmbeddingJob(QObject):
         self._generation += 1
 
     def wait(self, timeout: float = 5.0) -> bool:
-        """Block until the thread ends (tests and closing)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        """Block until the job ends (tests and closing)."""
+        return self._job is None or self._job.wait(timeout)
 
     def _run(self, engine, folder, names, generation, stop) -> None:
         forward = self._forward
@@ -104,12 +101,6 @@ class EmbeddingJob(QObject):
         except MedGradError as error:
             log.info("Folder embedding failed: %s (%s)", error.message, error.details)
             forward.failed.emit(generation, error.message)
-            return
-        except Exception:  # an unexpected bug still answers the window; logged in full
-            log.exception("Folder embedding failed unexpectedly")
-            forward.failed.emit(
-                generation, "The images could not be indexed because of an unexpected error."
-            )
             return
         forward.finished.emit(generation, embeddings, bundle)
 

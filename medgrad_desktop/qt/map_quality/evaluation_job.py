@@ -14,10 +14,13 @@ from PySide6.QtCore import QObject, Signal
 
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.explain.evaluation.runner import EvaluationStopped
+from medgrad_desktop.qt.background import LongJob
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.2
+UNEXPECTED = "The evaluation stopped because of an unexpected error."
+"""What the dialog says after a bug (logged in full by ``run_in_background``)."""
 
 
 class EvaluationJob(QObject):
@@ -33,33 +36,27 @@ class EvaluationJob(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._job: LongJob | None = None
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._job is not None and self._job.running
 
     def start(self, engine, data: Path, settings, out: Path, n: int | None = None) -> None:
         if self.running:
             raise RuntimeError("An evaluation is already running.")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(engine, Path(data), settings, Path(out), n, self._stop),
-            daemon=True,
-            name="medgrad-map-quality",
+        stop = self._stop = threading.Event()
+        self._job = LongJob(
+            lambda: self._run(engine, Path(data), settings, Path(out), n, stop),
+            on_error=lambda _error: self.failed.emit(UNEXPECTED),
         )
-        self._thread.start()
 
     def cancel(self) -> None:
         self._stop.set()
 
     def wait(self, timeout: float = 5.0) -> bool:
-        """Block until the thread ends (tests and closing)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        """Block until the job ends (tests and closing)."""
+        return self._job is None or self._job.wait(timeout)
 
     def _run(self, engine, data, settings, out, n, stop) -> None:
         from medgrad_desktop.explain.evaluation.datasets import load_mask_dataset
@@ -87,10 +84,6 @@ class EvaluationJob(QObject):
         except MedGradError as error:
             log.info("Map quality failed: %s (%s)", error.message, error.details)
             self.failed.emit(error.message)
-            return
-        except Exception:  # an unexpected bug still answers the dialog; logged in full
-            log.exception("Map quality failed unexpectedly")
-            self.failed.emit("The evaluation stopped because of an unexpected error.")
             return
         self.finished.emit(metrics)
 

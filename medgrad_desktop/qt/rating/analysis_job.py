@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from medgrad_desktop.errors import MedGradError
+from medgrad_desktop.qt.background import LongJob
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def write_report(files: Sequence[Path], html_path: Path) -> str:
 
 
 class AnalysisJob(QObject):
-    """Runs one export or report in a background thread; ``finished(summary, output)`` or
+    """Runs one export or report in the background; ``finished(summary, output)`` or
     ``failed(message)`` arrive on the GUI thread. Keep a reference until it ends (no Qt
     parent, so closing a window never deletes a running job)."""
 
@@ -53,14 +53,13 @@ class AnalysisJob(QObject):
         if kind not in ("export", "report"):
             raise ValueError(f"unknown analysis {kind!r}")
         self.kind, self.files, self.output = kind, [Path(f) for f in files], Path(output)
-        self._thread = threading.Thread(target=self._run, name=f"sessions-{kind}", daemon=True)
+        self._job: LongJob | None = None
 
     def start(self) -> None:
-        self._thread.start()
+        self._job = LongJob(self._run, on_error=self._unexpected)
 
     def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._job is None or self._job.wait(timeout)
 
     def _run(self) -> None:
         work = export_ratings if self.kind == "export" else write_report
@@ -74,11 +73,12 @@ class AnalysisJob(QObject):
             log.error("Sessions %s failed: %r", self.kind, error)
             self.failed.emit(f"The file {self.output} could not be written.")
             return
-        except Exception:  # a bug: the job still ends with a message, never "Working…" forever
-            log.exception("Sessions %s failed unexpectedly", self.kind)
-            self.failed.emit(
-                f"The {self.kind} could not be made because of an unexpected error; "
-                "the details are in the log file."
-            )
-            return
         self.finished.emit(summary, self.output)
+
+    def _unexpected(self, _error: BaseException) -> None:
+        """A bug (logged in full by ``run_in_background``): the job still ends with a message,
+        never "Working…" forever."""
+        self.failed.emit(
+            f"The {self.kind} could not be made because of an unexpected error; "
+            "the details are in the log file."
+        )
