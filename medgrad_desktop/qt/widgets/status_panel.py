@@ -48,8 +48,9 @@ class StatusPanel:
             f"running on {info.device.upper()}"
         )
         self._refresh()
-        if info.description:
-            self.show_message(f"Opened {info.name}: {info.description}")
+        # short: the description is in the tooltip and under the prompts, and a long line
+        # would run into the model status beside it
+        self.show_message(f"Opened {info.name}.")
 
     def set_model_failed(self, still_open: ModelInfo | None) -> None:
         """Opening a model failed; ``still_open`` is the model that stays in use (or None)."""
