@@ -127,7 +127,10 @@ class RequestStages:
         self._view_has_evidence(job)
         if job.kind == VIEW:
             self._emit_for(job, "evidence_ready", job.id, job.path, job.evidence)
-        self._maps_stage(job)
+        if job.kind == PREFETCH:
+            self._submit_rendering(self._maps_stage, job)  # may compute an entropy weight
+        else:
+            self._maps_stage(job)
 
     def _model_stage(self, job: Job) -> None:
         bundle = self._require_bundle()

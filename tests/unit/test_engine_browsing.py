@@ -81,10 +81,17 @@ def test_other_radii_are_computed_only_once_the_view_is_done(started, images, mo
     assert sorted(order[1:]) == [3, 8]  # then the others, in the background
 
 
-def test_prefetch_renders_only_once_the_view_is_shown(started, images, monkeypatch):
-    """On two cores prefetch's entropy and maps must not compete with the image in view."""
+@pytest.mark.parametrize("evidence_cached", [False, True])
+def test_prefetch_renders_only_once_the_view_is_shown(
+    started, images, monkeypatch, evidence_cached
+):
+    """On two cores prefetch's entropy and maps must not compete with the image in view,
+    whether its evidence still needs the model or is already known."""
     engine, listener, _ = started
     engine.set_prompts(PROMPTS)
+    if evidence_cached:
+        engine.prefetch(images[1:], prompt_index=0, entropy_radius=5)
+        assert engine.wait_until_idle(30)
     rendered = []
     real = rendering.MapRenderer.entropy
 
@@ -93,7 +100,9 @@ def test_prefetch_renders_only_once_the_view_is_shown(started, images, monkeypat
         return real(renderer, image, *args)
 
     monkeypatch.setattr(rendering.MapRenderer, "entropy", entropy)
-    engine.clear_caches()
+    engine.render_cache.clear()  # decoded images, entropy weights and maps
+    if not evidence_cached:
+        engine.evidence_cache.clear()
     request = engine.request_view(images[0], prompt_index=0, entropy_radius=5)
     engine.prefetch(images[1:], prompt_index=0, entropy_radius=5)
     listener.wait_for("maps_ready", request)
