@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,8 @@ _running: set[Any] = set()
 # Qt's pool has one thread per core; a minute-long job (a training time estimate) must not
 # leave quick ones (thumbnails) waiting on a 2-core computer.
 MIN_POOL_THREADS = 4
+POLL_S = 0.2
+"""How often a long job waiting on the model thread checks whether it was asked to stop."""
 
 
 def run_in_background(
@@ -89,6 +93,26 @@ class LongJob:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job ends (at most ``timeout`` s); True if it has."""
         return self._done.wait(timeout)
+
+
+def result_unless_stopped(
+    future: Future,
+    stop: threading.Event,
+    stopped: Callable[[], BaseException],
+    *,
+    let_running_finish: bool = False,
+):
+    """``future``'s result (a model-thread call of a long job), raising ``stopped()`` once
+    ``stop`` is set: a call not yet started is withdrawn; one already running is abandoned, or
+    with ``let_running_finish`` awaited (so finished work is kept)."""
+    while True:
+        try:
+            return future.result(timeout=POLL_S)
+        except CancelledError:
+            raise stopped() from None
+        except FutureTimeout:
+            if stop.is_set() and (future.cancel() or not let_running_finish):
+                raise stopped() from None
 
 
 def running_jobs() -> int:

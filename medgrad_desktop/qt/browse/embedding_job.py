@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -15,11 +13,10 @@ from PySide6.QtCore import QObject, Signal
 from medgrad_desktop.browse.embedding_cache import EmbeddingCache
 from medgrad_desktop.browse.folder_embeddings import EmbeddingCancelled, embed_folder
 from medgrad_desktop.errors import MedGradError
-from medgrad_desktop.qt.background import LongJob
+from medgrad_desktop.qt.background import LongJob, result_unless_stopped
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.2
 UNEXPECTED = "The images could not be indexed because of an unexpected error."
 """What the window says after a bug (logged in full by ``run_in_background``)."""
 
@@ -77,7 +74,9 @@ class EmbeddingJob(QObject):
     def _run(self, engine, folder, names, generation, stop) -> None:
         forward = self._forward
         try:
-            bundle = _wait(engine.call_on_model_thread(lambda b: b, urgent=True), stop)
+            bundle = result_unless_stopped(
+                engine.call_on_model_thread(lambda b: b, urgent=True), stop, EmbeddingCancelled
+            )
 
             def on_model_thread(call):
                 def checked(current):
@@ -85,7 +84,9 @@ class EmbeddingJob(QObject):
                         raise EmbeddingCancelled()
                     return call()
 
-                return _wait(engine.call_on_model_thread(checked), stop)
+                return result_unless_stopped(
+                    engine.call_on_model_thread(checked), stop, EmbeddingCancelled
+                )
 
             embeddings = embed_folder(
                 bundle,
@@ -115,16 +116,3 @@ class EmbeddingJob(QObject):
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self._generation:
             self.failed.emit(message)
-
-
-def _wait(future: Future, stop: threading.Event):
-    """The future's result, giving up (``EmbeddingCancelled``) once ``stop`` is set."""
-    while True:
-        try:
-            return future.result(timeout=POLL_S)
-        except CancelledError:
-            raise EmbeddingCancelled() from None
-        except FutureTimeout:
-            if stop.is_set():
-                future.cancel()
-                raise EmbeddingCancelled() from None

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from medgrad_desktop.errors import MedGradError
 from medgrad_desktop.explain.evaluation.runner import EvaluationStopped
-from medgrad_desktop.qt.background import LongJob
+from medgrad_desktop.qt.background import LongJob, result_unless_stopped
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.2
 UNEXPECTED = "The evaluation stopped because of an unexpected error."
 """What the dialog says after a bug (logged in full by ``run_in_background``)."""
 
@@ -62,12 +59,15 @@ class EvaluationJob(QObject):
         from medgrad_desktop.explain.evaluation.datasets import load_mask_dataset
         from medgrad_desktop.explain.evaluation.runner import evaluate_folder
 
+        def _wait(future):  # a scoring step already running finishes: its record is kept
+            return result_unless_stopped(future, stop, _stopped, let_running_finish=True)
+
         def on_model_thread(call):
-            return _wait(engine.call_on_model_thread(lambda _bundle: call()), stop)
+            return _wait(engine.call_on_model_thread(lambda _bundle: call()))
 
         try:
             dataset = load_mask_dataset(data)
-            bundle = _wait(engine.call_on_model_thread(lambda b: b), stop)
+            bundle = _wait(engine.call_on_model_thread(lambda b: b))
             metrics = evaluate_folder(
                 bundle,
                 dataset,
@@ -88,13 +88,5 @@ class EvaluationJob(QObject):
         self.finished.emit(metrics)
 
 
-def _wait(future: Future, stop: threading.Event):
-    """The future's result; once ``stop`` is set, a call not yet started is withdrawn."""
-    while True:
-        try:
-            return future.result(timeout=POLL_S)
-        except CancelledError:
-            raise EvaluationStopped("The evaluation was stopped.") from None
-        except FutureTimeout:
-            if stop.is_set() and future.cancel():
-                raise EvaluationStopped("The evaluation was stopped.") from None
+def _stopped() -> EvaluationStopped:
+    return EvaluationStopped("The evaluation was stopped.")
