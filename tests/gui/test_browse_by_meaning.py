@@ -138,3 +138,24 @@ def test_grid_of_5000_decodes_only_painted_tiles(qtbot, tmp_path):
     qtbot.waitUntil(lambda: (grid.scrollToBottom(), last in requested)[1], timeout=5000)
     assert len(set(requested)) < 400
     grid.shutdown()
+
+
+def test_indexing_can_be_stopped_while_it_waits_for_the_model(qtbot, browser, main_window):
+    """Stop while the job waits on the busy model thread: it reports "cancelled", stops
+    running at once, ends when the model is free, and never reports a result."""
+    import threading
+
+    gate = threading.Event()
+    busy = main_window.engine.call_on_model_thread(lambda _bundle: gate.wait(10), urgent=True)
+    finished, cancelled = [], []
+    browser.job.finished.connect(lambda *args: finished.append(args))
+    browser.job.cancelled.connect(lambda: cancelled.append(True))
+    browser.reindex()
+    assert browser.job.running
+    browser.cancel_indexing()
+    assert cancelled == [True] and not browser.job.running
+    gate.set()
+    assert busy.result(10) is True
+    assert browser.job.wait(5)
+    qtbot.wait(100)  # any late answer would arrive now
+    assert finished == []

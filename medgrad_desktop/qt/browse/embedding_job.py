@@ -54,7 +54,8 @@ class EmbeddingJob(QObject):
     def start(self, engine, folder: Path, names: list[str]) -> None:
         self.cancel(quietly=True)
         self._generation += 1
-        stop, generation, names = self._stop = threading.Event(), self._generation, list(names)
+        stop = self._stop = threading.Event()
+        generation, names = self._generation, list(names)
         self._job = LongJob(
             lambda: self._run(engine, Path(folder), names, generation, stop),
             on_error=lambda _error: self._forward.failed.emit(generation, UNEXPECTED),
