@@ -362,7 +362,7 @@ class ExplainEngine(RequestStages):
         self._model.wake()
 
     def _view_shown(self, job: Job) -> None:
-        """The current view's maps are out (or it failed): prefetch may decode again."""
+        """The current view's maps are out (or it failed): prefetch may render again."""
         with self._lock:
             if job.id == self._current_view:
                 self._view_rendering = False
