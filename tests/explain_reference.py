@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from tests.tiny_models import transformers_clip
+
 
 def reference_input(image: np.ndarray, geometry: str, side: int, patch: int) -> np.ndarray:
     """The model input from the geometry definitions (bicubic resizes with Pillow)."""
@@ -129,8 +131,9 @@ def _zhao_variant(model, pixels, text):
 
 
 def reference_maps(bundle, image: np.ndarray, texts: torch.Tensor, variant: str, geometry: str):
-    """(similarity (K,), probability (K,), {method: (K, gh, gw)}) by one backward per prompt."""
-    model = bundle.model
+    """(similarity (K,), probability (K,), {method: (K, gh, gw)}) by one backward per prompt,
+    on transformers' own ``CLIPModel`` of the bundle's folder."""
+    model = transformers_clip(bundle.source)
     patch = int(model.config.vision_config.patch_size)
     rgb = reference_input(image, geometry, bundle.image_size, patch)
     pixels = _pixels(bundle, rgb)

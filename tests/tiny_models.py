@@ -59,3 +59,11 @@ def make_tiny_clip_folder(folder: Path, seed: int = 0, **config) -> Path:
             if parameter.ndim >= 2 and "embedding" not in name:
                 parameter.normal_(0.0, 0.2)
     return save_model_folder(model, load_openai_tokenizer(), folder)
+
+
+def transformers_clip(folder):
+    """transformers' own ``CLIPModel`` of a Hugging Face folder (fp32, eval): the independent
+    model that references run on, beside the ``TorchClip`` the app opens."""
+    from transformers import CLIPModel
+
+    return CLIPModel.from_pretrained(str(folder)).float().eval()

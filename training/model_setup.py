@@ -17,8 +17,10 @@ import torch
 
 from medgrad_desktop.errors import DataError, ModelLoadError
 from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD
+from medgrad_desktop.explain.clip_torch import TorchClip
 from medgrad_desktop.explain.open_clip.folder import save_folder
 from medgrad_desktop.explain.open_clip.model import OpenClipModel
+from medgrad_desktop.explain.tokenizer import ClipTokenizer
 from training.config import TrainConfig
 from training.families import head_modules, head_parameters, last_blocks, lora_target_pattern
 
@@ -114,9 +116,14 @@ def load_base(config: TrainConfig, weights_from: str | Path | None = None):
     refuse_no_derivatives(source)
     bundle = load_model(source, device="cpu")
     open_clip_folder = Path(bundle.source) if isinstance(bundle.model, OpenClipModel) else None
+    model, tokenizer = bundle.model, bundle.tokenizer
+    if isinstance(model, TorchClip):  # the viewer's inference-only copy: train transformers'
+        model = model.to_transformers()
+    if isinstance(tokenizer, ClipTokenizer):  # saved with the model, so transformers' own
+        tokenizer = tokenizer.to_transformers()
     return (
-        bundle.model.float().train(),
-        bundle.tokenizer,
+        model.float().train(),
+        tokenizer,
         bundle.image_size,
         bundle.image_mean,
         bundle.image_std,

@@ -1,5 +1,5 @@
 """``explain`` and ``explain_many``: similarities, probabilities and the attribution maps of
-images against K prompts, with a shared trunk and one vmapped pull-back per batch
+images against K prompts, with a shared trunk and one batched backward per batch
 (``explain.batch_evidence``), rendered at each image's own resolution."""
 
 from __future__ import annotations

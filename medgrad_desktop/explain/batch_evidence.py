@@ -2,9 +2,10 @@
 
 ``pixel_evidence`` is the tensor part: pixels (N, 3, H, W) of one geometry bucket → the model's
 similarity and every method's patch scores in one trunk pass (no grad, under autocast when
-asked) and one vmapped pull-back through the last block in float32. It has no data-dependent
-Python branches, so ``torch.compile(fullgraph=True)`` takes it whole and, at a fixed K, it can be
-captured as a CUDA graph. ``evidence_for_images`` groups images by input shape and batches them.
+asked) and one batched backward through the last block in float32. It has no data-dependent
+Python branches, so ``torch.compile(fullgraph=True)`` takes it whole (with dynamo's
+``trace_autograd_ops`` on) and, at a fixed K, it can be captured as a CUDA graph.
+``evidence_for_images`` groups images by input shape and batches them.
 """
 
 from __future__ import annotations

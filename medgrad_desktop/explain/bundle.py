@@ -25,9 +25,10 @@ ImageInput = np.ndarray | Image.Image
 
 @dataclass
 class ModelBundle:
-    """A CLIP model ready for inference: ``model`` (a transformers ``CLIPModel`` in eval mode),
-    its ``tokenizer``, the input side ``image_size``, normalisation, ``device`` and ``dtype``,
-    and ``model_id`` (a short content hash of the weights)."""
+    """A CLIP model ready for inference: ``model`` in eval mode (a ``TorchClip`` for Hugging
+    Face folders, transformers' ``CLIPModel`` for OpenAI-format files, an ``OpenClipModel`` for
+    open_clip folders), its ``tokenizer``, the input side ``image_size``, normalisation,
+    ``device`` and ``dtype``, and ``model_id`` (a short content hash of the weights)."""
 
     model: Any
     tokenizer: Any

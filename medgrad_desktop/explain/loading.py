@@ -13,6 +13,7 @@ from safetensors import SafetensorError
 
 from medgrad_desktop.errors import ModelLoadError, unexpected_errors_as
 from medgrad_desktop.explain.bundle import CLIP_MEAN, CLIP_STD, ModelBundle
+from medgrad_desktop.explain.clip_torch import ClipSettings, TorchClip
 from medgrad_desktop.explain.model_checks import (
     check_weight_shapes,
     read_preprocessing,
@@ -25,7 +26,6 @@ from medgrad_desktop.paths import resource_path
 log = logging.getLogger(__name__)
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors", ".ckpt")
-TOKENIZER_FILES = ("tokenizer.json", "vocab.json")
 
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:
@@ -59,9 +59,15 @@ def demo_model_dir() -> Path:
 
 
 def _load_tokenizer(folder: Path | None, vocab_size: int):
-    from transformers import CLIPTokenizerFast
+    """The folder's tokenizer (its ``tokenizer.json`` read directly; transformers for a folder
+    with only ``vocab.json``), else the bundled OpenAI tokenizer if the vocabulary fits."""
+    if folder is not None and (folder / "tokenizer.json").is_file():
+        from medgrad_desktop.explain.tokenizer import load_tokenizer_json
 
-    if folder is not None and any((folder / name).is_file() for name in TOKENIZER_FILES):
+        return load_tokenizer_json(folder)
+    if folder is not None and (folder / "vocab.json").is_file():
+        from transformers import CLIPTokenizerFast
+
         try:
             return CLIPTokenizerFast.from_pretrained(str(folder))
         except (OSError, ValueError) as exc:
@@ -77,12 +83,7 @@ def _load_tokenizer(folder: Path | None, vocab_size: int):
     return tokenizer
 
 
-def _load_hf_folder(folder: Path):
-    from transformers import CLIPConfig, CLIPModel
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-
+def _read_clip_settings(folder: Path) -> ClipSettings:
     config_path = folder / "config.json"
     if not config_path.is_file():
         raise ModelLoadError(
@@ -90,45 +91,50 @@ def _load_hf_folder(folder: Path):
             str(folder),
         )
     try:
-        config = CLIPConfig.from_pretrained(str(folder))
-    except Exception as exc:  # transformers' own validation raises several types
+        raw = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         raise ModelLoadError(
             f"The model settings in {folder.name} are not those of a CLIP model.", repr(exc)
         ) from exc
-    if getattr(config, "model_type", "") != "clip":
+    if not isinstance(raw, dict):
         raise ModelLoadError(
-            f"The folder {folder.name} holds a '{config.model_type}' model, not a CLIP model."
+            f"The model settings in {folder.name} are not those of a CLIP model.", "not a dict"
         )
+    if raw.get("model_type", "") != "clip":
+        raise ModelLoadError(
+            f"The folder {folder.name} holds a '{raw.get('model_type')}' model, not a CLIP model."
+        )
+    return ClipSettings.from_json(raw, folder.name)
+
+
+def _load_hf_folder(folder: Path):
+    """A Hugging Face CLIP folder as a ``TorchClip`` (no transformers import): settings and
+    weight shapes checked first, then the weights (safetensors, else ``weights_only`` pickles)."""
+    from medgrad_desktop.explain.openai_format import read_checkpoint_file
+
+    config = _read_clip_settings(folder)
     safetensors = sorted(folder.glob("model*.safetensors"))
     pickled = sorted(folder.glob("pytorch_model*.bin"))
     read_preprocessing(folder)  # refuse bad preprocessing settings before building anything
+    weight_files = safetensors or pickled
+    if not weight_files:
+        raise ModelLoadError(
+            f"The folder {folder.name} has model settings but no weights file.", str(folder)
+        )
     try:
         if safetensors:
             check_weight_shapes(config, safetensors_shapes(safetensors), folder.name)
-            model = CLIPModel.from_pretrained(
-                str(folder), use_safetensors=True, trust_remote_code=False
-            )
-            weight_files = safetensors
-        elif pickled:
-            from medgrad_desktop.explain.openai_format import read_checkpoint_file
-
-            state = {}
-            for path in pickled:
-                state.update(read_checkpoint_file(path))
+        state = {}
+        for path in weight_files:
+            state.update(read_checkpoint_file(path))
+        if not safetensors:
             check_weight_shapes(config, {k: tuple(v.shape) for k, v in state.items()}, folder.name)
-            model = CLIPModel(config)
-            missing, unexpected = model.load_state_dict(state, strict=False)
-            missing = [key for key in missing if not key.endswith("position_ids")]
-            if missing or unexpected:
-                raise ModelLoadError(
-                    f"The weights in {folder.name} do not match its CLIP settings.",
-                    f"missing {missing[:5]}, unexpected {unexpected[:5]}",
-                )
-            weight_files = pickled
-        else:
+        try:
+            model = TorchClip.from_state_dict(config, state)
+        except ValueError as exc:
             raise ModelLoadError(
-                f"The folder {folder.name} has model settings but no weights file.", str(folder)
-            )
+                f"The weights in {folder.name} do not match its CLIP settings.", str(exc)
+            ) from exc
     except ModelLoadError:
         raise
     except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:

@@ -16,11 +16,14 @@ import struct
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from transformers import CLIPConfig, CLIPModel
 
 from medgrad_desktop.errors import ModelLoadError
+
+if TYPE_CHECKING:  # transformers is imported where a model is built, not to read a file
+    from transformers import CLIPConfig, CLIPModel
 
 logger = logging.getLogger(__name__)
 
@@ -314,6 +317,8 @@ def infer_openai_clip_config(state_dict: Mapping[str, torch.Tensor]) -> CLIPConf
         "eos_token_id": vocab_size - 1,  # <|endoftext|>
         "pad_token_id": vocab_size - 1,
     }
+    from transformers import CLIPConfig
+
     return CLIPConfig(
         text_config=text_config, vision_config=vision_config, projection_dim=embed_dim
     )
@@ -350,6 +355,8 @@ def _uninitialised_clip_model(config: CLIPConfig) -> CLIPModel:
     Built on the meta device; the only non-saved buffers, ``position_ids``, are filled here.
     Falls back to the ordinary constructor if a transformers version adds other buffers.
     """
+    from transformers import CLIPModel
+
     with torch.device("meta"):
         model = CLIPModel(config)
     saved = set(model.state_dict())

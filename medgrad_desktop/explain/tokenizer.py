@@ -1,4 +1,6 @@
-"""The OpenAI CLIP BPE tokenizer (bundled in ``resources/tokenizers/openai-clip``) and batching.
+"""Tokenizers: the OpenAI CLIP BPE tokenizer (bundled in ``resources/tokenizers/openai-clip``),
+a model folder's own ``tokenizer.json`` read without transformers (``ClipTokenizer``), and the
+one batching function every text tower uses (``tokenize``).
 
 OpenAI's tokenizer cleans text with ``ftfy`` and ``html.unescape`` before the BPE; the
 Hugging Face tokenizer only normalises (NFC, whitespace, lower case). :func:`clean_text`
@@ -9,12 +11,15 @@ full-width characters) without needing ``ftfy`` at run time.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
-from transformers import CLIPTokenizerFast, PreTrainedTokenizerBase
 
 from medgrad_desktop.errors import ModelLoadError
 from medgrad_desktop.paths import resource_path
@@ -31,8 +36,11 @@ _WIDTH_MAP = {
 } | {0x3000: " "}
 
 
-def load_openai_tokenizer() -> CLIPTokenizerFast:
-    """The bundled OpenAI CLIP tokenizer (vocabulary 49408, context 77)."""
+def load_openai_tokenizer():
+    """The bundled OpenAI CLIP tokenizer (vocabulary 49408, context 77), a transformers
+    ``CLIPTokenizerFast``."""
+    from transformers import CLIPTokenizerFast
+
     folder = resource_path("tokenizers", "openai-clip")
     try:
         return CLIPTokenizerFast.from_pretrained(str(folder))
@@ -44,6 +52,59 @@ def load_openai_tokenizer() -> CLIPTokenizerFast:
         ) from exc
 
 
+@dataclass
+class ClipTokenizer:
+    """A model folder's ``tokenizer.json`` in the ``tokenizers`` library itself (what
+    transformers' fast tokenizers run), with the special-token ids its settings name. Opening
+    it does not import transformers; ``to_transformers`` gives transformers' tokenizer of the
+    same folder (for training, which saves it with the model)."""
+
+    backend_tokenizer: Any
+    pad_token_id: int
+    bos_token_id: int | None
+    eos_token_id: int | None
+    folder: Path
+
+    def __len__(self) -> int:
+        return self.backend_tokenizer.get_vocab_size(with_added_tokens=True)
+
+    def to_transformers(self):
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
+
+
+def load_tokenizer_json(folder: Path) -> ClipTokenizer:
+    """``folder``'s ``tokenizer.json`` with the pad, start and end tokens that its
+    ``tokenizer_config.json`` (or ``special_tokens_map.json``) names — CLIP's
+    ``<|startoftext|>``/``<|endoftext|>`` where neither does. ``ModelLoadError`` if damaged."""
+    from tokenizers import Tokenizer
+
+    settings: dict = {}
+    try:
+        backend = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        for name in ("special_tokens_map.json", "tokenizer_config.json"):
+            if (folder / name).is_file():
+                settings.update(json.loads((folder / name).read_text(encoding="utf-8")))
+    except Exception as exc:  # OSError, JSON's ValueError, and tokenizers' plain Exception
+        raise ModelLoadError("The model's tokenizer files are damaged.", repr(exc)) from exc
+
+    def token_id(key: str, default: str) -> int | None:
+        token = settings.get(key, default)
+        token = token.get("content") if isinstance(token, dict) else token
+        return backend.token_to_id(token) if isinstance(token, str) else None
+
+    end = token_id("eos_token", "<|endoftext|>")
+    pad = token_id("pad_token", "<|endoftext|>")
+    if pad is None:
+        pad = end
+    if pad is None:
+        raise ModelLoadError(
+            "The model's tokenizer files are damaged.", f"{folder}: no padding token"
+        )
+    return ClipTokenizer(backend, pad, token_id("bos_token", "<|startoftext|>"), end, folder)
+
+
 def clean_text(text: str) -> str:
     """OpenAI's pre-tokenisation cleaning that the Hugging Face tokenizer lacks."""
     text = html.unescape(html.unescape(text))
@@ -52,25 +113,23 @@ def clean_text(text: str) -> str:
 
 
 def tokenize(
-    tokenizer: PreTrainedTokenizerBase,
-    texts: str | list[str],
-    context_length: int = OPENAI_CONTEXT_LENGTH,
+    tokenizer, texts: str | list[str], context_length: int = OPENAI_CONTEXT_LENGTH
 ) -> dict[str, torch.Tensor]:
     """Token ids and attention mask (LongTensors, shape ``[len(texts), L]``).
 
     Texts are cleaned as OpenAI does, wrapped in start/end tokens and truncated to
     ``context_length`` with the end token kept last (the token CLIP pools). Rows are padded
-    with the pad token to the longest row (``L <= context_length``).
+    with the pad token to the longest row (``L <= context_length``). ``tokenizer``: a
+    ``ClipTokenizer`` or a transformers fast tokenizer; both run their ``backend_tokenizer``
+    here, set as transformers sets it for ``padding="longest", truncation=True``.
     """
     batch = [texts] if isinstance(texts, str) else list(texts)
-    encoded = tokenizer(
-        [clean_text(text) for text in batch],
-        padding="longest",
-        truncation=True,
-        max_length=context_length,
-        return_tensors="pt",
-    )
+    backend = tokenizer.backend_tokenizer
+    pad_id = int(tokenizer.pad_token_id)
+    backend.enable_truncation(max_length=context_length)
+    backend.enable_padding(pad_id=pad_id, pad_token=backend.id_to_token(pad_id) or "")
+    encoded = backend.encode_batch([clean_text(text) for text in batch])
     return {
-        "input_ids": encoded["input_ids"].long(),
-        "attention_mask": encoded["attention_mask"].long(),
+        "input_ids": torch.tensor([e.ids for e in encoded], dtype=torch.long),
+        "attention_mask": torch.tensor([e.attention_mask for e in encoded], dtype=torch.long),
     }

@@ -6,9 +6,12 @@
   recomputed similarity; λ = cos(out_proj(q_cls), out_proj(k_i)) (out_proj with its bias).
   The similarity and probabilities shown are still the model's own.
 
-``LastLayer`` computes each quantity a method may need on first use: ∂S/∂o_cls through
-``torch.func.vjp`` vmapped over the K text vectors, ∂S/∂x the same way, λ min–max normalised
-with ``torch.where`` (no data-dependent Python branches, so it compiles without graph breaks).
+``LastLayer`` computes each quantity a method may need on first use: ∂S/∂o_cls by one backward
+through K stacked copies of the block's input (one per text vector), ∂S/∂x the same way, λ
+min–max normalised with ``torch.where`` (no data-dependent Python branches, so it compiles
+without graph breaks with ``torch._dynamo.config.trace_autograd_ops`` on). Plain autograd, not
+``torch.func``: functorch's first pull-back imports torch's whole compiler (over a second on
+two cores) before the first map can be drawn.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import functools
 
 import torch
 import torch.nn.functional as F
-from torch.func import vjp, vmap
 
 from medgrad_desktop.explain.provenance import check_variant
 from medgrad_desktop.explain.towers.base import VisionTower
@@ -72,29 +74,33 @@ class LastLayer:
             return self.tower.qkv(self.x)
 
     def _prefix_embedding(self, o_prefix: torch.Tensor) -> torch.Tensor:
-        """Image embeddings (N, D) as a function of the attention output at the prefix."""
-        return self.tower.embed(self.tower.block_output(self.x[:, : self.prefix], o_prefix))
+        """Image embeddings (..., N, D) as a function of the attention output at the prefix."""
+        x_prefix = self.x[:, : self.prefix]
+        return self.tower.embed(self.tower.block_output(x_prefix, o_prefix))
 
     def _embedding_of_tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Image embeddings (N, D) as a function of the tokens entering the block."""
+        """Image embeddings (..., N, D) as a function of the tokens entering the block."""
         q, k, v = self.tower.qkv(x)
-        o = self.tower.attention(q[:, : self.prefix], k, v, self.heads)
-        return self.tower.embed(self.tower.block_output(x[:, : self.prefix], o))
+        o = self.tower.attention(q[..., : self.prefix, :], k, v, self.heads)
+        return self.tower.embed(self.tower.block_output(x[..., : self.prefix, :], o))
 
-    def _pull_back(self, pull) -> torch.Tensor:
-        """Apply a vjp pull-back to every prompt's text vector at once → (K, N, ...)."""
-        n = self.x.shape[0]
-        cotangents = self.texts[:, None, :].expand(-1, n, -1)
-        (gradients,) = vmap(pull)(cotangents)
-        return gradients
+    def _text_gradients(self, embedding_of, inputs: torch.Tensor):
+        """(embedding_of(inputs) (N, D), ∂⟨embedding_of(inputs), t_k⟩/∂inputs for every
+        prompt k, (K, N, ...)): one backward through K stacked copies of ``inputs``."""
+        k = self.texts.shape[0]
+        copies = inputs.detach().expand(k, *inputs.shape).clone().requires_grad_(True)
+        with torch.enable_grad():
+            embeddings = embedding_of(copies)  # (K, N, D)
+            score = (embeddings * self.texts[:, None, :].to(embeddings.dtype)).sum()
+            (gradients,) = torch.autograd.grad(score, copies)
+        return embeddings[0].detach(), gradients
 
     @_once
     def _cls_pass(self) -> tuple[torch.Tensor, torch.Tensor]:
         q, k, v = self.qkv
         o_prefix = self.tower.attention(q[:, : self.prefix], k, v, self.heads)
-        embedding, pull = vjp(self._prefix_embedding, o_prefix)
-        gradients = self._pull_back(pull)  # (K, N, prefix, C)
-        return embedding.detach(), gradients[:, :, 0].transpose(0, 1).detach()
+        embedding, gradients = self._text_gradients(self._prefix_embedding, o_prefix)
+        return embedding, gradients[:, :, 0].transpose(0, 1).detach()  # (N, K, C)
 
     @_once
     def similarity(self) -> torch.Tensor:
@@ -119,8 +125,8 @@ class LastLayer:
     @_once
     def token_gradient(self) -> torch.Tensor:
         """∂S/∂x (N, K, T, C), x the tokens entering the block."""
-        _, pull = vjp(self._embedding_of_tokens, self.x)
-        return self._pull_back(pull).transpose(0, 1).detach()
+        _, gradients = self._text_gradients(self._embedding_of_tokens, self.x)
+        return gradients.transpose(0, 1).detach()
 
     @_once
     def loosened_attention(self) -> torch.Tensor:

@@ -44,8 +44,15 @@ def _write_images(folder: Path, count: int, seed: int = 0, sub: str = "") -> lis
     return names
 
 
+def _transformers_model(bundle):
+    from transformers import CLIPModel
+
+    return CLIPModel.from_pretrained(bundle.source).eval()
+
+
 def _direct_image_embeddings(bundle, folder: Path, names: list[str]) -> np.ndarray:
-    """Independent path: PIL bicubic resize, CLIP normalisation, get_image_features."""
+    """Independent path: PIL bicubic resize, CLIP normalisation, transformers'
+    get_image_features on the same folder."""
     side = bundle.image_size
     arrays = []
     for name in names:
@@ -53,7 +60,7 @@ def _direct_image_embeddings(bundle, folder: Path, names: list[str]) -> np.ndarr
         arrays.append((np.asarray(image, np.float64) / 255.0 - CLIP_MEAN) / CLIP_STD)
     pixels = torch.tensor(np.stack(arrays), dtype=torch.float32).permute(0, 3, 1, 2)
     with torch.no_grad():
-        features = bundle.model.get_image_features(pixel_values=pixels)
+        features = _transformers_model(bundle).get_image_features(pixel_values=pixels)
     features = features if isinstance(features, torch.Tensor) else features.pooler_output
     features = features.numpy().astype(np.float64)
     return features / np.linalg.norm(features, axis=1, keepdims=True)
@@ -61,7 +68,7 @@ def _direct_image_embeddings(bundle, folder: Path, names: list[str]) -> np.ndarr
 
 def _direct_text_embedding(bundle, text: str) -> np.ndarray:
     with torch.no_grad():
-        features = bundle.model.get_text_features(**bundle.tokenize([text]))
+        features = _transformers_model(bundle).get_text_features(**bundle.tokenize([text]))
     features = features if isinstance(features, torch.Tensor) else features.pooler_output
     vector = features[0].numpy().astype(np.float64)
     return vector / np.linalg.norm(vector)

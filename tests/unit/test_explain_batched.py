@@ -73,14 +73,15 @@ def test_pixel_evidence_compiles_without_graph_breaks(tiny_model_dir, variant):
 
     torch._dynamo.reset()
     compiled = torch.compile(run, fullgraph=True, backend="eager")  # raises on a graph break
-    expected, got = run(pixels, texts), compiled(pixels, texts)
+    with torch._dynamo.config.patch(trace_autograd_ops=True):
+        expected, got = run(pixels, texts), compiled(pixels, texts)
     for key, value in expected.items():
         torch.testing.assert_close(got[key], value, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.slow
 def test_pixel_evidence_compiles_through_aot_autograd(tiny_model_dir):
-    """The vjp + vmap part traces through AOTAutograd too (what inductor and CUDA graphs use)."""
+    """The batched backward traces through AOTAutograd too (what inductor and CUDA graphs use)."""
     bundle = load_model(tiny_model_dir)
     tower = bundle.vision_tower
     texts = bundle.encode_text(PROMPTS[:2])
@@ -91,6 +92,7 @@ def test_pixel_evidence_compiles_through_aot_autograd(tiny_model_dir):
 
     torch._dynamo.reset()
     compiled = torch.compile(run, fullgraph=True, backend="aot_eager")
-    expected, got = run(pixels, texts), compiled(pixels, texts)
+    with torch._dynamo.config.patch(trace_autograd_ops=True):
+        expected, got = run(pixels, texts), compiled(pixels, texts)
     for key, value in expected.items():
         torch.testing.assert_close(got[key], value, atol=1e-5, rtol=1e-4)

@@ -11,7 +11,12 @@ import pytest
 import torch
 from transformers import CLIPTokenizer, CLIPTokenizerFast
 
-from medgrad_desktop.explain.tokenizer import clean_text, load_openai_tokenizer, tokenize
+from medgrad_desktop.explain.tokenizer import (
+    clean_text,
+    load_openai_tokenizer,
+    load_tokenizer_json,
+    tokenize,
+)
 from medgrad_desktop.paths import resource_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +35,13 @@ def bundled_folder() -> Path:
     return resource_path("tokenizers", "openai-clip")
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_openai_tokenizer()
+@pytest.fixture(scope="module", params=["transformers", "tokenizer.json"])
+def tokenizer(request, tiny_model_dir):
+    """The bundled tokenizer in transformers, and the same vocabulary as a model folder's
+    ``tokenizer.json`` read without transformers (what the viewer opens)."""
+    if request.param == "transformers":
+        return load_openai_tokenizer()
+    return load_tokenizer_json(tiny_model_dir)
 
 
 def load_script():
@@ -90,7 +99,8 @@ def test_clean_text_applies_openai_cleaning():
     assert clean_text("ＡＢＣ\u3000rule") == "ABC rule"
 
 
-def test_bundled_tokenizer_settings(tokenizer):
+def test_bundled_tokenizer_settings():
+    tokenizer = load_openai_tokenizer()
     assert isinstance(tokenizer, CLIPTokenizerFast)
     assert len(tokenizer) == 49408
     assert tokenizer.model_max_length == 77
@@ -117,7 +127,8 @@ def test_script_regenerates_the_bundled_files_exactly(merges_gz, bundled_folder,
         assert (tmp_path / name).read_bytes() == (bundled_folder / name).read_bytes(), name
 
 
-def test_truncated_vocabulary_still_tokenizes_every_text(merges_gz, tokenizer, tmp_path):
+def test_truncated_vocabulary_still_tokenizes_every_text(merges_gz, tmp_path):
+    tokenizer = load_openai_tokenizer()
     size = load_script().write_tokenizer_folder(merges_gz, tmp_path, max_merges=1000)
     assert size == 512 + 1000 + 2
     small = CLIPTokenizerFast.from_pretrained(str(tmp_path))

@@ -23,7 +23,7 @@ A **text tower** (``TextTower``) has ``tokenize(texts)`` → model inputs and ``
 → (K, D) L2-normalised embeddings.
 
 ``vision_tower_for(model)`` / ``text_tower_for(model, tokenizer)`` pick the adapter of a loaded
-model (``hf_clip`` for transformers' ``CLIPModel``, ``open_clip`` for open_clip folders); a
+model (``hf_clip`` for the Hugging Face CLIP layout, ``open_clip`` for open_clip folders); a
 new family adds its adapter module and one branch here.
 """
 

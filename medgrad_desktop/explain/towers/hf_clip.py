@@ -1,5 +1,6 @@
-"""Tower adapters for transformers' ``CLIPModel`` (Hugging Face folders, OpenAI-format state
-dicts converted on loading, and the demo model)."""
+"""Tower adapters for CLIP in the Hugging Face layout: ``explain.clip_torch.TorchClip``
+(Hugging Face folders and the demo model) and transformers' ``CLIPModel`` (OpenAI-format state
+dicts converted on loading, and models being trained)."""
 
 from __future__ import annotations
 
