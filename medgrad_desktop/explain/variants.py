@@ -6,11 +6,11 @@
   recomputed similarity; λ = cos(out_proj(q_cls), out_proj(k_i)) (out_proj with its bias).
   The similarity and probabilities shown are still the model's own.
 
-``LastLayer`` computes each quantity a method may need on first use: ∂S/∂o_cls by one backward
-through K stacked copies of the block's input (one per text vector), ∂S/∂x the same way, λ
-min–max normalised with ``torch.where`` (no data-dependent Python branches, so it compiles
-without graph breaks with ``torch._dynamo.config.trace_autograd_ops`` on). Plain autograd, not
-``torch.func``: functorch's first pull-back imports torch's whole compiler (over a second on
+``LastLayer`` computes each quantity a method may need on first use: ∂S/∂o_cls by one forward
+and one backward batched over the K text vectors (autograd's ``is_grads_batched``), ∂S/∂x the
+same way, λ min–max normalised with ``torch.where`` (no data-dependent Python branches, so it
+compiles without graph breaks with ``torch._dynamo.config.trace_autograd_ops`` on). Autograd,
+not ``torch.func``: functorch's first pull-back imports torch's whole compiler (over a second on
 two cores) before the first map can be drawn.
 """
 
@@ -86,14 +86,15 @@ class LastLayer:
 
     def _text_gradients(self, embedding_of, inputs: torch.Tensor):
         """(embedding_of(inputs) (N, D), ∂⟨embedding_of(inputs), t_k⟩/∂inputs for every
-        prompt k, (K, N, ...)): one backward through K stacked copies of ``inputs``."""
-        k = self.texts.shape[0]
-        copies = inputs.detach().expand(k, *inputs.shape).clone().requires_grad_(True)
+        prompt k, (K, N, ...)): one forward, one backward batched over the K text vectors."""
+        inputs = inputs.detach().requires_grad_(True)
         with torch.enable_grad():
-            embeddings = embedding_of(copies)  # (K, N, D)
-            score = (embeddings * self.texts[:, None, :].to(embeddings.dtype)).sum()
-            (gradients,) = torch.autograd.grad(score, copies)
-        return embeddings[0].detach(), gradients
+            embeddings = embedding_of(inputs)
+            cotangents = self.texts[:, None, :].expand(-1, inputs.shape[0], -1)
+            (gradients,) = torch.autograd.grad(
+                embeddings, inputs, cotangents.to(embeddings.dtype), is_grads_batched=True
+            )
+        return embeddings.detach(), gradients
 
     @_once
     def _cls_pass(self) -> tuple[torch.Tensor, torch.Tensor]:
