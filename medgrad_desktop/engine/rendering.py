@@ -19,7 +19,12 @@ from medgrad_desktop.engine.decoding import DecodedImage
 from medgrad_desktop.errors import PromptSetError
 from medgrad_desktop.explain.attribution import Evidence
 from medgrad_desktop.explain.display import display_maps, has_positive_evidence, minmax, upsample
-from medgrad_desktop.explain.entropy import EntropyInput, entropy_weight, prepare_entropy_input
+from medgrad_desktop.explain.entropy import (
+    STRIP_THREADS,
+    EntropyInput,
+    entropy_weight,
+    prepare_entropy_input,
+)
 from medgrad_desktop.explain.methods import get_method
 
 
@@ -70,11 +75,14 @@ class MapRenderer:
             self.cache.put(key, value)
         return value
 
-    def entropy(self, image: DecodedImage, radius: int, model_side: int) -> np.ndarray:
-        """MedGrad's entropy weight (H, W) of the display image, cached per (image, radius)."""
+    def entropy(
+        self, image: DecodedImage, radius: int, model_side: int, threads: int = STRIP_THREADS
+    ) -> np.ndarray:
+        """MedGrad's entropy weight (H, W) of the display image, cached per (image, radius),
+        computed on ``threads`` cores."""
         return self._cached(
             self._entropy_key(image, radius, model_side),
-            lambda: entropy_weight(self.entropy_input(image), radius, model_side),
+            lambda: entropy_weight(self.entropy_input(image), radius, model_side, threads=threads),
         )
 
     def render(

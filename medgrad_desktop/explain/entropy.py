@@ -31,14 +31,14 @@ def _strip_pool(threads: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="entropy")
 
 
-def disk_entropy(grey: np.ndarray, radius: int) -> np.ndarray:
+def disk_entropy(grey: np.ndarray, radius: int, threads: int = STRIP_THREADS) -> np.ndarray:
     """``skimage.filters.rank.entropy(grey, disk(radius))`` as float32, computed in horizontal
-    strips on all CPU cores (skimage's filter releases the GIL). Each strip is filtered with
-    ``radius`` extra rows on both sides, so every kept row sees its whole neighbourhood and
-    the result is the same, value for value, as one call on the whole image."""
+    strips on ``threads`` threads (skimage's filter releases the GIL). Each strip is filtered
+    with ``radius`` extra rows on both sides, so every kept row sees its whole neighbourhood
+    and the result is the same, value for value, as one call on the whole image."""
     footprint = disk(int(radius))
     height = grey.shape[0]
-    strips = min(STRIP_THREADS, height // MIN_STRIP_ROWS)
+    strips = min(threads, height // MIN_STRIP_ROWS)
     if strips < 2:
         return rank_entropy(grey, footprint).astype(np.float32)
     bounds = np.linspace(0, height, strips + 1).astype(int)
@@ -47,7 +47,7 @@ def disk_entropy(grey: np.ndarray, radius: int) -> np.ndarray:
         low, high = max(0, top - radius), min(height, bottom + radius)
         return rank_entropy(grey[low:high], footprint)[top - low : bottom - low]
 
-    parts = _strip_pool(STRIP_THREADS).map(strip, bounds[:-1], bounds[1:])
+    parts = _strip_pool(strips).map(strip, bounds[:-1], bounds[1:])
     return np.concatenate(list(parts)).astype(np.float32)
 
 
@@ -119,13 +119,14 @@ def entropy_weight(
     model_side: int,
     max_side: int = ENTROPY_WORK_SIDE,
     exact: bool = False,
+    threads: int = STRIP_THREADS,
 ) -> np.ndarray:
     """MedGrad's pixel weight w_e: local entropy divided by its maximum, float32 (H, W) in [0, 1].
 
     The radius is in model-input pixels and scaled to the resolution where entropy is computed
     (the image, shrunk so its longer side is at most ``max_side``, or at full resolution when
     ``exact``); the result is resized back. Pass an ``EntropyInput`` to reuse the grey work
-    image across radii.
+    image across radii; ``threads``: how many cores the filter may use.
     """
     if isinstance(image, EntropyInput):
         prepared = image
@@ -134,7 +135,7 @@ def entropy_weight(
     height, width = prepared.image_hw
     work_hw = prepared.grey.shape[:2]
     radius = radius_at_resolution(radius_model_px, (height, width), model_side, work_hw)
-    weight = disk_entropy(prepared.grey, radius)
+    weight = disk_entropy(prepared.grey, radius, threads)
     if work_hw != (height, width):
         weight = upsample(weight[None], height, width)[0]
     peak = float(weight.max())

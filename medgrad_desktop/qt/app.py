@@ -43,10 +43,26 @@ def configure_application(app: QCoreApplication) -> None:
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
 
 
+_garbage_collector = None
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Python's cyclic garbage collection only on the GUI thread, on a timer (pyqtgraph's
+    ``GarbageCollector``). Left automatic, a collection can start on whichever thread
+    allocates — the model thread building a model — and destroy Qt objects there, which
+    deadlocks against the GUI thread destroying others."""
+    global _garbage_collector
+    if _garbage_collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _garbage_collector = GarbageCollector(interval=1.0)
+
+
 def get_application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+    collect_garbage_in_gui_thread()
     return app
 
 

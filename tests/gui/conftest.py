@@ -51,6 +51,15 @@ def main_window(qtbot, image_folder, tiny_model_dir):
 
 
 @pytest.fixture(autouse=True)
+def garbage_collected_in_gui_thread(qapp):
+    """As in the app: cyclic garbage is collected on the GUI thread only, so no worker thread
+    of a test can destroy another test's leftover Qt objects (a deadlock)."""
+    from medgrad_desktop.qt.app import collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread()
+
+
+@pytest.fixture(autouse=True)
 def background_jobs_finished():
     """After each GUI test, let jobs it started in the background (a dialog closed mid-job)
     end before the next test, so none outlives the test session."""

@@ -214,10 +214,10 @@ def test_newer_maps_request_replaces_a_queued_one(bundle, images, monkeypatch):
         gate, computed = threading.Event(), []
         real = rendering.entropy_weight
 
-        def slow_entropy(image, radius, side):
+        def slow_entropy(image, radius, side, **options):
             computed.append(radius)
             assert gate.wait(10)
-            return real(image, radius, side)
+            return real(image, radius, side, **options)
 
         monkeypatch.setattr(rendering, "entropy_weight", slow_entropy)
         requests = [engine.request_maps(images[0], 0, radius) for radius in range(11, 21)]
