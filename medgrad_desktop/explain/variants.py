@@ -74,15 +74,14 @@ class LastLayer:
             return self.tower.qkv(self.x)
 
     def _prefix_embedding(self, o_prefix: torch.Tensor) -> torch.Tensor:
-        """Image embeddings (..., N, D) as a function of the attention output at the prefix."""
-        x_prefix = self.x[:, : self.prefix]
-        return self.tower.embed(self.tower.block_output(x_prefix, o_prefix))
+        """Image embeddings (N, D) as a function of the attention output at the prefix."""
+        return self.tower.embed(self.tower.block_output(self.x[:, : self.prefix], o_prefix))
 
     def _embedding_of_tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Image embeddings (..., N, D) as a function of the tokens entering the block."""
+        """Image embeddings (N, D) as a function of the tokens entering the block."""
         q, k, v = self.tower.qkv(x)
-        o = self.tower.attention(q[..., : self.prefix, :], k, v, self.heads)
-        return self.tower.embed(self.tower.block_output(x[..., : self.prefix, :], o))
+        o = self.tower.attention(q[:, : self.prefix], k, v, self.heads)
+        return self.tower.embed(self.tower.block_output(x[:, : self.prefix], o))
 
     def _text_gradients(self, embedding_of, inputs: torch.Tensor):
         """(embedding_of(inputs) (N, D), ∂⟨embedding_of(inputs), t_k⟩/∂inputs for every
