@@ -98,7 +98,7 @@ deb:
 
 deb-test:
 	rm -rf $(SCRATCH)/deb-root && mkdir -p $(SCRATCH)/deb-root
-	dpkg-deb --info $(DEB) | grep -q 'Package: medgrad-desktop'
+	test "$$(dpkg-deb --field $(DEB) Package)" = medgrad-desktop  # no pipe: grep -q + pipefail = SIGPIPE
 	dpkg-deb -x $(DEB) $(SCRATCH)/deb-root
 	grep -q "^exec /opt/medgrad-desktop/medgrad-desktop " $(SCRATCH)/deb-root/usr/bin/medgrad-desktop
 	test -f $(SCRATCH)/deb-root/usr/share/applications/medgrad-desktop.desktop
