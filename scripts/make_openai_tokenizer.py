@@ -1,8 +1,8 @@
 """Write the OpenAI CLIP BPE tokenizer as a Hugging Face tokenizer folder (dev-only).
 
 Reads the merges file ``bpe_simple_vocab_16e6.txt.gz`` that the open_clip wheel ships and
-writes ``vocab.json`` + ``merges.txt`` (+ configs) laid out exactly as OpenAI's
-``SimpleTokenizer`` builds its vocabulary: the 256 byte characters, the same with ``</w>``,
+writes ``vocab.json`` + ``merges.txt`` (+ configs and ``tokenizer.json``) laid out exactly as
+OpenAI's ``SimpleTokenizer`` builds its vocabulary: the 256 byte characters, the same with ``</w>``,
 one entry per merge, then ``<|startoftext|>`` and ``<|endoftext|>``. ``--max-merges N`` keeps
 only the first N merges: a smaller but still complete BPE (any text tokenizes, in smaller
 pieces), for models with a small embedding table.
@@ -97,7 +97,20 @@ def write_tokenizer_folder(bpe_path: Path, out_dir: Path, max_merges: int | None
     }
     for name, payload in (("tokenizer_config.json", config), ("special_tokens_map.json", special)):
         (out_dir / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    write_tokenizer_json(out_dir)
     return len(vocab)
+
+
+def write_tokenizer_json(out_dir: Path) -> None:
+    """``tokenizer.json``: the pipeline transformers' ``CLIPTokenizerFast`` builds from the
+    vocabulary and merges, saved for the ``tokenizers`` library (read without transformers)."""
+    from transformers import CLIPTokenizerFast
+
+    (out_dir / "tokenizer.json").unlink(missing_ok=True)  # built from vocab.json + merges.txt
+    backend = CLIPTokenizerFast.from_pretrained(str(out_dir)).backend_tokenizer
+    backend.no_truncation()
+    backend.no_padding()
+    (out_dir / "tokenizer.json").write_text(backend.to_str() + "\n", encoding="utf-8")
 
 
 def download_bpe(work_dir: Path) -> Path:

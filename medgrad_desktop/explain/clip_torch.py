@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from medgrad_desktop.errors import ModelLoadError
+from medgrad_desktop.explain.open_clip.layers import empty_embedding
 
 ACTIVATIONS = {
     "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
@@ -95,12 +96,6 @@ def _not_clip(name: str, details: str) -> ModelLoadError:
     return ModelLoadError(f"The model settings in {name} are not those of a CLIP model.", details)
 
 
-def _embedding(rows: int, width: int) -> nn.Embedding:
-    """An embedding table without random initialisation (which, on the meta device, would
-    import torch's compiler: seconds)."""
-    return nn.Embedding(rows, width, _weight=torch.empty(rows, width))
-
-
 class Attention(nn.Module):
     def __init__(self, s: TowerSettings) -> None:
         super().__init__()
@@ -166,7 +161,7 @@ class VisionEmbeddings(nn.Module):
         self.class_embedding = nn.Parameter(torch.empty(s.hidden_size))
         size, patch = s.image_size, s.patch_size
         self.patch_embedding = nn.Conv2d(s.num_channels, s.hidden_size, patch, patch, bias=False)
-        self.position_embedding = _embedding((size // patch) ** 2 + 1, s.hidden_size)
+        self.position_embedding = empty_embedding((size // patch) ** 2 + 1, s.hidden_size)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         patches = self.patch_embedding(pixels.to(self.patch_embedding.weight.dtype))
@@ -191,8 +186,8 @@ class VisionTransformer(nn.Module):
 class TextEmbeddings(nn.Module):
     def __init__(self, s: TowerSettings) -> None:
         super().__init__()
-        self.token_embedding = _embedding(s.vocab_size, s.hidden_size)
-        self.position_embedding = _embedding(s.max_position_embeddings, s.hidden_size)
+        self.token_embedding = empty_embedding(s.vocab_size, s.hidden_size)
+        self.position_embedding = empty_embedding(s.max_position_embeddings, s.hidden_size)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         positions = self.position_embedding.weight[: input_ids.shape[-1]]

@@ -72,9 +72,9 @@ def _load_tokenizer(folder: Path | None, vocab_size: int):
             return CLIPTokenizerFast.from_pretrained(str(folder))
         except (OSError, ValueError) as exc:
             raise ModelLoadError("The model's tokenizer files are damaged.", repr(exc)) from exc
-    from medgrad_desktop.explain.tokenizer import load_openai_tokenizer
+    from medgrad_desktop.explain.tokenizer import openai_tokenizer
 
-    tokenizer = load_openai_tokenizer()
+    tokenizer = openai_tokenizer()
     if len(tokenizer) != vocab_size:
         raise ModelLoadError(
             "The model has no tokenizer files and does not use the standard CLIP vocabulary.",

@@ -36,20 +36,30 @@ _WIDTH_MAP = {
 } | {0x3000: " "}
 
 
+BUNDLED_DAMAGED = (
+    "The text tokenizer bundled with the application is missing or damaged; please reinstall."
+)
+
+
 def load_openai_tokenizer():
     """The bundled OpenAI CLIP tokenizer (vocabulary 49408, context 77), a transformers
-    ``CLIPTokenizerFast``."""
+    ``CLIPTokenizerFast`` (training builds and saves models with it)."""
     from transformers import CLIPTokenizerFast
 
     folder = resource_path("tokenizers", "openai-clip")
     try:
         return CLIPTokenizerFast.from_pretrained(str(folder))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(
-            "The text tokenizer bundled with the application is missing or damaged; "
-            "please reinstall.",
-            details=f"{folder}: {exc}",
-        ) from exc
+        raise ModelLoadError(BUNDLED_DAMAGED, details=f"{folder}: {exc}") from exc
+
+
+def openai_tokenizer() -> ClipTokenizer:
+    """The same bundled tokenizer as a ``ClipTokenizer`` (for models opened to explain)."""
+    folder = resource_path("tokenizers", "openai-clip")
+    try:
+        return load_tokenizer_json(folder)
+    except ModelLoadError as exc:
+        raise ModelLoadError(BUNDLED_DAMAGED, details=f"{folder}: {exc.details}") from exc
 
 
 @dataclass

@@ -145,15 +145,14 @@ def test_damaged_tokenizer_json_is_reported(tmp_path):
         load_model(folder)
 
 
-def test_the_demo_is_explained_without_importing_transformers_or_the_compiler():
-    """Importing transformers' CLIP (≈3 s on two cores) or torch's compiler (≈1.2 s, which
-    functorch's pull-back imports) before the first map would break the start-up budget."""
+def _imports_while_explaining(source: str) -> str:
+    """Which heavy modules a fresh process imports to open ``source`` and explain an image."""
     script = textwrap.dedent(
-        """
+        f"""
         import sys
         import numpy as np
         from medgrad_desktop.explain import compute_evidence, load_model
-        bundle = load_model("demo", device="cpu")
+        bundle = load_model({source!r}, device="cpu")
         image = np.random.default_rng(0).integers(0, 255, (120, 100, 3), dtype=np.uint8)
         texts = bundle.encode_text(["melanoma", "nevus"])
         evidence = compute_evidence(bundle, image, texts, ("gradcam", "gradeclip", "medgrad"))
@@ -166,4 +165,21 @@ def test_the_demo_is_explained_without_importing_transformers_or_the_compiler():
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    return done.stdout.strip()
+
+
+def test_the_demo_is_explained_without_importing_transformers_or_the_compiler():
+    """Importing transformers' CLIP (≈3 s on two cores) or torch's compiler (≈1.2 s, which
+    functorch's pull-back imports) before the first map would break the start-up budget."""
+    assert _imports_while_explaining("demo") == "[]"
+
+
+@pytest.mark.parametrize("tokenizer_files", ["own tokenizer.json", "none (bundled)"])
+def test_a_dermlip_style_open_clip_folder_needs_no_transformers_either(tmp_path, tokenizer_files):
+    from tests.open_clip_reference import native_clip, write_native_folder
+
+    folder = write_native_folder(tmp_path / "DermLIP", native_clip(seed=1), False)
+    if tokenizer_files.startswith("none"):
+        for name in ("tokenizer.json", "vocab.json", "merges.txt"):
+            (folder / name).unlink(missing_ok=True)
+    assert _imports_while_explaining(str(folder)) == "[]"

@@ -15,6 +15,7 @@ from medgrad_desktop.explain.tokenizer import (
     clean_text,
     load_openai_tokenizer,
     load_tokenizer_json,
+    openai_tokenizer,
     tokenize,
 )
 from medgrad_desktop.paths import resource_path
@@ -35,12 +36,14 @@ def bundled_folder() -> Path:
     return resource_path("tokenizers", "openai-clip")
 
 
-@pytest.fixture(scope="module", params=["transformers", "tokenizer.json"])
+@pytest.fixture(scope="module", params=["transformers", "bundled", "model folder"])
 def tokenizer(request, tiny_model_dir):
-    """The bundled tokenizer in transformers, and the same vocabulary as a model folder's
-    ``tokenizer.json`` read without transformers (what the viewer opens)."""
+    """The bundled tokenizer in transformers; the same read without transformers, from the
+    bundled ``tokenizer.json`` and from a model folder's (what the viewer opens)."""
     if request.param == "transformers":
         return load_openai_tokenizer()
+    if request.param == "bundled":
+        return openai_tokenizer()
     return load_tokenizer_json(tiny_model_dir)
 
 
@@ -123,7 +126,8 @@ def merges_gz(tmp_path_factory, bundled_folder) -> Path:
 def test_script_regenerates_the_bundled_files_exactly(merges_gz, bundled_folder, tmp_path):
     size = load_script().write_tokenizer_folder(merges_gz, tmp_path)
     assert size == 49408
-    for name in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
+    names = ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json")
+    for name in (*names, "tokenizer.json"):
         assert (tmp_path / name).read_bytes() == (bundled_folder / name).read_bytes(), name
 
 

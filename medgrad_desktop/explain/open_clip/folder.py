@@ -116,9 +116,11 @@ def build_model(state: dict[str, torch.Tensor], spec: OpenClipSpec, name: str) -
 
 
 def load_tokenizer(folder: Path, spec: OpenClipSpec):
-    """BERT tokenizer for a BERT text tower; CLIP BPE otherwise (the folder's or bundled)."""
-    from transformers import BertTokenizerFast, CLIPTokenizerFast
+    """BERT tokenizer for a BERT text tower; CLIP BPE otherwise (the folder's or bundled; a
+    ``tokenizer.json`` or none is read without transformers)."""
+    from medgrad_desktop.explain.tokenizer import load_tokenizer_json, openai_tokenizer
 
+    loader = None
     if spec.text.kind == BERT:
         if not any((folder / name).is_file() for name in BERT_TOKENIZER_FILES):
             raise ModelLoadError(
@@ -126,14 +128,13 @@ def load_tokenizer(folder: Path, spec: OpenClipSpec):
                 "(vocab.txt or tokenizer.json).",
                 str(folder),
             )
-        loader = BertTokenizerFast
+        from transformers import BertTokenizerFast as loader
+    elif (folder / "tokenizer.json").is_file():
+        tokenizer = load_tokenizer_json(folder)
     elif any((folder / name).is_file() for name in CLIP_TOKENIZER_FILES):
-        loader = CLIPTokenizerFast
+        from transformers import CLIPTokenizerFast as loader
     else:
-        from medgrad_desktop.explain.tokenizer import load_openai_tokenizer
-
-        loader = None
-        tokenizer = load_openai_tokenizer()
+        tokenizer = openai_tokenizer()
     if loader is not None:
         try:
             tokenizer = loader.from_pretrained(str(folder), local_files_only=True)

@@ -9,7 +9,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from medgrad_desktop.explain.open_clip.layers import activation
+from medgrad_desktop.explain.open_clip.layers import activation, empty_embedding
 from medgrad_desktop.explain.open_clip.spec import TextSpec, VisionSpec
 from medgrad_desktop.explain.towers.base import interpolate_positions, multi_head_attention
 
@@ -130,7 +130,7 @@ class NativeTextTransformer(nn.Module):
     def __init__(self, spec: TextSpec) -> None:
         super().__init__()
         self.spec = spec
-        self.token_embedding = nn.Embedding(spec.vocab_size, spec.width)
+        self.token_embedding = empty_embedding(spec.vocab_size, spec.width)
         self.positional_embedding = nn.Parameter(torch.empty(spec.positions, spec.width))
         self.transformer = Transformer(
             spec.width, spec.layers, spec.heads, spec.mlp_width, spec.activation, spec.eps
