@@ -13,6 +13,7 @@ holds it to transformers' outputs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -22,15 +23,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from medgrad_desktop.errors import ModelLoadError
-from medgrad_desktop.explain.open_clip.layers import empty_embedding
+from medgrad_desktop.explain.open_clip.layers import QuickGELU, empty_embedding
 
-ACTIVATIONS = {
-    "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
-    "gelu": F.gelu,
-    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "relu": F.relu,
-    "silu": F.silu,
+ACTIVATIONS = {  # config.json's hidden_act → the module (open_clip's QuickGELU for OpenAI's)
+    "quick_gelu": QuickGELU,
+    "gelu": nn.GELU,
+    "gelu_new": functools.partial(nn.GELU, approximate="tanh"),
+    "gelu_pytorch_tanh": functools.partial(nn.GELU, approximate="tanh"),
+    "relu": nn.ReLU,
+    "silu": nn.SiLU,
 }
 
 
@@ -118,7 +119,7 @@ class Attention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, s: TowerSettings) -> None:
         super().__init__()
-        self.activation_fn = ACTIVATIONS[s.hidden_act]
+        self.activation_fn = ACTIVATIONS[s.hidden_act]()
         self.fc1 = nn.Linear(s.hidden_size, s.intermediate_size)
         self.fc2 = nn.Linear(s.intermediate_size, s.hidden_size)
 
